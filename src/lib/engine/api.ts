@@ -1,0 +1,168 @@
+// The one interface the UI sees. It is implemented in-thread (tests, benchmarks) and by the worker client, so
+// components never know which they hold. Plain data only: everything here must survive structuredClone.
+
+export type Backend = 'webgpu' | 'wasm';
+
+export type ProgressStage =
+  | 'download'
+  | 'parse'
+  | 'instrument'
+  | 'session'
+  | 'compile'
+  | 'tokenizer'
+  | 'sae'
+  | 'ready';
+
+/** One progress type for every long operation. `loaded`/`total` are bytes while downloading. */
+export interface Progress {
+  stage: ProgressStage;
+  message: string;
+  loaded?: number;
+  total?: number;
+}
+
+export interface ModelSource {
+  /** Folder in Hugging Face layout, absolute or relative to the page: e.g. `models/voices/`. */
+  baseUrl: string;
+  /** ONNX file inside the folder; default picks `onnx/model_q4.onnx` on WebGPU, else `onnx/model.onnx`. */
+  onnxFile?: string;
+}
+
+export interface LoadModelOptions {
+  backend?: Backend | 'auto';
+  onProgress?: (p: Progress) => void;
+}
+
+export interface DeviceInfo {
+  backend: Backend;
+  /** e.g. "google swiftshader" or "nvidia ampere"; absent on WASM. */
+  adapter?: string;
+  /** Why we are not on WebGPU, when we are not. */
+  fallbackReason?: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  modelType: string;
+  nLayer: number;
+  dModel: number;
+  vocabSize: number;
+  contextLength: number;
+  device: DeviceInfo;
+}
+
+export interface SaeInfo {
+  /** e.g. `blocks.1.hook_resid_post` */
+  hookName: string;
+  /** Residual after block `layer` (0-based) is what the SAE reads and where its steering is added. */
+  layer: number;
+  dIn: number;
+  dSae: number;
+  architecture: string;
+}
+
+export interface TokenText {
+  id: number;
+  text: string;
+}
+
+/** Per-token top latents: row t holds k (latent, activation) pairs, sorted by activation, descending. */
+export interface TopLatents {
+  k: number;
+  indices: Int32Array; // [tokens * k]
+  values: Float32Array; // [tokens * k]
+}
+
+export interface Analysis {
+  tokens: TokenText[];
+  top: TopLatents;
+  /** Relative reconstruction error |x - x̂| / |x| per token. */
+  reconstructionError: Float32Array;
+  /** Persona monitor reading per token, by persona id. */
+  monitor: Record<string, Float32Array>;
+}
+
+export type SteerMethod = 'add' | 'clamp';
+
+export type SteeringTerm =
+  | { kind: 'latent'; latent: number; coefficient: number; method: SteerMethod }
+  | { kind: 'persona'; personaId: string; strength: number; use?: 'latents' | 'vector' }
+  | { kind: 'vector'; vector: Float32Array; coefficient: number };
+
+export interface SteeringSpec {
+  terms: SteeringTerm[];
+  /** Steer prompt and generated tokens, or only the generated ones. */
+  positions: 'all' | 'generated';
+}
+
+export interface SamplingOptions {
+  maxNewTokens: number;
+  temperature: number; // 0 = greedy
+  topK: number; // 0 = off
+  topP: number; // 1 = off
+  repetitionPenalty: number; // 1 = off
+  frequencyPenalty: number; // 0 = off
+  seed: number;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  sampling: SamplingOptions;
+  steering: SteeringSpec;
+  /** Also generate the unsteered baseline in the same batch (row 0 = baseline, row 1 = steered). */
+  withBaseline: boolean;
+  /** Persona ids whose monitor reading is reported per token. */
+  monitor: string[];
+  /** Top latents reported per generated token (0 = none). */
+  topK: number;
+}
+
+export interface GeneratedToken {
+  id: number;
+  text: string;
+  topIndices?: Int32Array;
+  topValues?: Float32Array;
+  monitor: Record<string, number>;
+}
+
+export interface TokenEvent {
+  step: number;
+  /** One entry per batch row: [baseline, steered] when withBaseline, else [steered]. */
+  rows: GeneratedToken[];
+}
+
+export interface GenerateResult {
+  rows: { tokens: TokenText[]; text: string; stopReason: 'length' | 'stop' | 'cancelled' }[];
+  decodeTokensPerSecond: number;
+}
+
+/** A persona: SAE latents with coefficients and/or a raw direction, steered together by one strength. */
+export interface PersonaPreset {
+  id: string;
+  name: string;
+  description?: string;
+  layer: number;
+  latents: { latent: number; coefficient: number }[];
+  /** Difference-of-means persona vector [dModel], if the preset has one. */
+  vector?: Float32Array;
+  /** Which representation a slider drives by default. */
+  defaultUse: 'latents' | 'vector';
+  strength: { min: number; max: number; recommended: number };
+  /** Where it came from: the model folder's personas.json, or the user. */
+  source: 'preset' | 'user';
+}
+
+export interface PlaygroundEngine {
+  loadModel(source: ModelSource, options?: LoadModelOptions): Promise<ModelInfo>;
+  /** Loads an SAE folder (SAELens, Gemma Scope or sparsify layout) plus `features.json`/`personas.json` if present. */
+  loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo>;
+  /** Presets from the SAE folder's personas.json plus user-defined ones, validated against the SAE's sizes. */
+  personas(): Promise<PersonaPreset[]>;
+  /** Adds or replaces a user-defined persona; throws a typed error if it names a latent >= dSae or a wrong-size vector. */
+  definePersona(persona: PersonaPreset): Promise<void>;
+  removePersona(id: string): Promise<void>;
+  analyse(prompt: string, topK: number): Promise<Analysis>;
+  generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult>;
+  cancel(): void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+/// <reference types="vitest/config" />
+// Vite config: the app (index.html), the embed widget (embed.html) and the test/bench harness (harness.html).
+// Model folders live in top-level `models/` (Hugging Face layout); they are served at `<base>models/` in dev and
+// preview, and copied into the build so the static folder is self-contained.
+import { defineConfig, type Plugin } from 'vite';
+/// <reference types="vitest/config" />
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { createReadStream, existsSync, statSync, cpSync, readdirSync } from 'node:fs';
+import { resolve, join, normalize, extname } from 'node:path';
+
+const MODELS_DIR = resolve(__dirname, 'models');
+/** Model folders shipped with the app (the recipe's sources and caches are not). */
+const SHIPPED_MODELS = ['voices'];
+const MIME: Record<string, string> = {
+  '.json': 'application/json',
+  '.onnx': 'application/octet-stream',
+  '.onnx_data': 'application/octet-stream',
+  '.safetensors': 'application/octet-stream',
+  '.md': 'text/markdown',
+};
+
+function serveModels(): Plugin {
+  const middleware = (req: any, res: any, next: () => void) => {
+    const url: string = req.url ?? '';
+    const m = url.match(/^(?:.*?)\/models\/([^?#]*)/);
+    if (!m) return next();
+    const rel = normalize(decodeURIComponent(m[1]));
+    if (rel.startsWith('..')) return next();
+    const file = join(MODELS_DIR, rel);
+    if (!existsSync(file) || !statSync(file).isFile()) return next();
+    res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('Content-Length', statSync(file).size);
+    createReadStream(file).pipe(res);
+  };
+  return {
+    name: 'serve-models',
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+    closeBundle() {
+      for (const name of SHIPPED_MODELS) {
+        const src = join(MODELS_DIR, name);
+        if (!existsSync(src)) continue;
+        cpSync(src, resolve(__dirname, 'dist/models', name), {
+          recursive: true,
+          filter: (p) => !p.includes('/.cache') && !p.endsWith('.pyc'),
+        });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  base: './',
+  plugins: [svelte(), serveModels()],
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048,
+    rollupOptions: {
+      input: {
+        main: resolve(__dirname, 'index.html'),
+        embed: resolve(__dirname, 'embed.html'),
+        harness: resolve(__dirname, 'harness.html'),
+      },
+    },
+  },
+  server: { port: 5173, strictPort: true },
+  preview: { port: 4173, strictPort: true },
+  test: {
+    include: ['tests/unit/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+  },
+});
