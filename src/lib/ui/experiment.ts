@@ -1,0 +1,97 @@
+// The experiment as plain data: everything needed to reproduce a run (model, SAE, prompt, steers, sampling, seed).
+// The URL codec, local storage and the reactive state class all speak this one shape.
+
+import type { SteerMethod } from '../engine/api';
+import { DEFAULT_MODEL, DEFAULT_SAE } from './models';
+
+export interface PersonaSteer {
+  personaId: string;
+  strength: number;
+  /** Drive the persona's latents or its raw vector; absent = the preset's default. */
+  use?: 'latents' | 'vector';
+}
+
+export interface LatentSteer {
+  latent: number;
+  coefficient: number;
+  method: SteerMethod;
+}
+
+/** A persona the user assembled from latents; stored whole so a shared link can recreate it. */
+export interface CustomPersona {
+  id: string;
+  name: string;
+  latents: { latent: number; coefficient: number }[];
+}
+
+export interface Sampling {
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+}
+
+export interface Watch {
+  personaId: string;
+  threshold: number;
+}
+
+export interface Experiment {
+  model: string;
+  sae: string;
+  prompt: string;
+  personas: PersonaSteer[];
+  latents: LatentSteer[];
+  custom: CustomPersona[];
+  sampling: Sampling;
+  positions: 'all' | 'generated';
+  /** Latent that colours the token view; null = the strongest latent on the text. */
+  selectedLatent: number | null;
+  watch: Watch | null;
+}
+
+export const DEFAULT_PROMPT = 'And it came to pass that the old man opened the manual and read';
+
+export const DEFAULT_SAMPLING: Sampling = { maxNewTokens: 40, temperature: 0.8, topP: 0.95, seed: 42 };
+
+export const LIMITS = {
+  maxNewTokens: { min: 1, max: 256 },
+  temperature: { min: 0, max: 2 },
+  topP: { min: 0.05, max: 1 },
+  seed: { min: 0, max: 2 ** 31 - 1 },
+  promptChars: 4000,
+  threshold: { min: -1000, max: 1000 },
+} as const;
+
+export function defaultExperiment(): Experiment {
+  return {
+    model: DEFAULT_MODEL,
+    sae: DEFAULT_SAE,
+    prompt: DEFAULT_PROMPT,
+    personas: [],
+    latents: [],
+    custom: [],
+    sampling: { ...DEFAULT_SAMPLING },
+    positions: 'all',
+    selectedLatent: null,
+    watch: null,
+  };
+}
+
+export function clamp(x: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, x));
+}
+
+/** Deep copy through JSON: experiments hold only plain data. */
+export function cloneExperiment(e: Experiment): Experiment {
+  return JSON.parse(JSON.stringify(e)) as Experiment;
+}
+
+/** Steers that change the output: zero strengths are kept in the UI but are not steering. */
+export function activePersonaSteers(e: Experiment): PersonaSteer[] {
+  return e.personas.filter((p) => p.strength !== 0);
+}
+
+export function isSteered(e: Experiment): boolean {
+  return activePersonaSteers(e).length > 0 || e.latents.some((l) => l.method === 'clamp' || l.coefficient !== 0);
+}

@@ -1,0 +1,64 @@
+// The model folders this build knows about. A static site cannot list a directory, so the picker probes each entry's
+// config.json and offers the ones that answer; a folder URL typed by the user is tried the same way.
+
+export interface SaeEntry {
+  /** Hook name, also the SAE's folder name under `sae/`. */
+  id: string;
+  label: string;
+}
+
+export interface ModelEntry {
+  id: string;
+  name: string;
+  description: string;
+  /** Folder relative to the app's base URL, ending in `/`. */
+  folder: string;
+  saes: SaeEntry[];
+}
+
+export const DEFAULT_SAE = 'blocks.1.hook_resid_post';
+
+export const KNOWN_MODELS: ModelEntry[] = [
+  {
+    id: 'voices',
+    name: 'Voices',
+    description: 'GPT-2 trained on five voices: Preacher, Manual, Lexicographer, Novelist, Hacker',
+    folder: 'models/voices/',
+    saes: [{ id: DEFAULT_SAE, label: 'Residual after block 1' }],
+  },
+  {
+    id: 'voices-smoke',
+    name: 'Voices (smoke test)',
+    description: 'A tiny, barely trained copy of Voices with the same layout, for quick checks',
+    folder: 'models/voices-smoke/',
+    saes: [{ id: DEFAULT_SAE, label: 'Residual after block 1' }],
+  },
+];
+
+export const DEFAULT_MODEL = 'voices';
+
+/**
+ * A model id is either a known entry's id or a folder URL the user typed (anything containing `/`).
+ * Returns the folder and its SAE entries; an unknown plain id is treated as a folder under `models/`.
+ */
+export function resolveModel(id: string): ModelEntry {
+  const known = KNOWN_MODELS.find((m) => m.id === id);
+  if (known) return known;
+  const folder = id.includes('/') ? (id.endsWith('/') ? id : `${id}/`) : `models/${id}/`;
+  return {
+    id,
+    name: id,
+    description: 'A model folder in Hugging Face layout',
+    folder,
+    saes: [{ id: DEFAULT_SAE, label: DEFAULT_SAE }],
+  };
+}
+
+/** Absolute URL of a folder relative to the page, so a worker (whose base is its script) fetches the same files. */
+export function absoluteFolder(folder: string, base: string): string {
+  return new URL(folder, base).href;
+}
+
+export function saeFolder(model: ModelEntry, saeId: string): string {
+  return `${model.folder}sae/${saeId}/`;
+}
