@@ -1,0 +1,45 @@
+// Typed errors for everything a user can get wrong when bringing an SAE: each says what was expected and what was
+// found, so the UI can show it verbatim and keep the previously loaded SAE.
+
+export class SaeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The safetensors file is truncated, its header lies, or it holds a dtype we cannot read. */
+export class SafetensorsError extends SaeError {}
+
+/** cfg.json or the tensor set does not describe an SAE we understand (missing key, wrong shape). */
+export class SaeFormatError extends SaeError {}
+
+/** `architecture` / `activation_fn_str` names an activation we do not implement. */
+export class UnknownArchitectureError extends SaeError {
+  constructor(
+    readonly found: string,
+    readonly supported: readonly string[],
+  ) {
+    super(`Unknown SAE architecture "${found}": expected one of ${supported.join(', ')}.`);
+  }
+}
+
+/** A weight tensor holds NaN or ±Infinity; reported with the tensor name and the first bad position. */
+export class SaeNonFiniteError extends SaeError {
+  constructor(
+    readonly tensor: string,
+    readonly index: number,
+    readonly count: number,
+  ) {
+    super(
+      `SAE tensor "${tensor}" holds ${count} non-finite value(s) (NaN or Infinity); the first is at flat index ${index}. ` +
+        'Expected finite weights: re-export the SAE.',
+    );
+  }
+}
+
+/** The SAE does not fit the loaded model: wrong residual width or a hook on a layer the model lacks. */
+export class SaeModelMismatchError extends SaeError {}
+
+/** A persona or steering term names a latent or vector that does not fit the SAE. */
+export class SteeringSpecError extends SaeError {}

@@ -1,0 +1,6 @@
+// Public surface of the SAE module: formats, the safetensors reader, the TypeScript reference and typed errors.
+export * from './errors';
+export * from './types';
+export * from './safetensors';
+export * from './formats';
+export * as saeReference from './reference';
