@@ -1,0 +1,13 @@
+// Public face of the ONNX instrumentation: parse bytes, find the residual stream, add capture/steer tensors.
+export { ModelFormatError, ResidualNotFoundError, LayerOutOfRangeError } from './errors';
+export { parseModel, serializeModel } from './parse';
+export { locateResiduals, SEARCHED_PATTERNS, type ResidualMap, type ResidualSite, type LocateMethod } from './locate';
+export {
+  instrumentModel,
+  captureName,
+  steerName,
+  clampNames,
+  type InstrumentOptions,
+  type InstrumentResult,
+} from './instrument';
+export { describeIO, type GraphIO, type TensorSpec } from './io';

@@ -1,0 +1,174 @@
+// Rewrites a decoder graph so that the residual stream after chosen blocks can be read (capture outputs) and
+// pushed (additive steering inputs, optionally an in-graph latent clamp). Done at load time on the parsed
+// protobuf; the weights are untouched, so the rewrite costs milliseconds even for large models.
+import { create } from '@bufbuild/protobuf';
+import {
+  AttributeProtoSchema,
+  AttributeProto_AttributeType,
+  NodeProtoSchema,
+  TensorProto_DataType,
+  TensorShapeProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TypeProtoSchema,
+  TypeProto_TensorSchema,
+  ValueInfoProtoSchema,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from 'onnx-buf';
+import { LayerOutOfRangeError } from './errors';
+import { locateResiduals, type LocateMethod, type ResidualSite } from './locate';
+
+/** Graph output carrying the (steered, clamped) residual after block `layer`: [batch, seq, hidden]. */
+export const captureName = (layer: number) => `residual.${layer}`;
+/** Graph input added to that residual: [batch, 1 | seq, hidden], broadcast over positions when 1. */
+export const steerName = (layer: number) => `steer.${layer}`;
+/** Clamp inputs for `slots` latents at `layer` (see `InstrumentOptions.clampSlots`). */
+export const clampNames = (layer: number) => ({
+  enc: `clamp.${layer}.enc`, // [slots, hidden] encoder rows
+  bias: `clamp.${layer}.bias`, // [slots] encoder bias (fold any b_dec subtraction in here)
+  threshold: `clamp.${layer}.threshold`, // [slots] JumpReLU threshold; 0 for ReLU
+  dec: `clamp.${layer}.dec`, // [slots, hidden] decoder rows
+  target: `clamp.${layer}.target`, // [batch, 1, slots] value to clamp each latent to
+  mask: `clamp.${layer}.mask`, // [batch, 1, slots] 1 where the slot is active for that row, else 0
+});
+
+export interface InstrumentOptions {
+  /** Blocks to instrument (0-based). Each gets a capture output and a steering input. */
+  layers: number[];
+  /** Residual width (config `n_embd` / `hidden_size`). */
+  hidden: number;
+  /** Number of blocks from config.json; makes residual location stricter. */
+  nLayer?: number;
+  /**
+   * Latent clamp slots per instrumented layer (0 = none). With n slots the residual h becomes
+   * h + Σ_i mask_i·(target_i − a_i(h))·dec_i with a_i(h) = relu(h·enc_i + bias_i)·[h·enc_i + bias_i > threshold_i],
+   * which sets SAE latent i to target_i (ablation when 0). Applied after the additive steering.
+   */
+  clampSlots?: number;
+}
+
+export interface InstrumentResult {
+  model: ModelProto;
+  method: LocateMethod;
+  nLayer: number;
+  layers: number[];
+  clampSlots: number;
+}
+
+/** Instruments `model` in place (it is also returned). Throws `LayerOutOfRangeError` / `ResidualNotFoundError`. */
+export function instrumentModel(model: ModelProto, options: InstrumentOptions): InstrumentResult {
+  const graph = model.graph!;
+  const map = locateResiduals(graph, options.nLayer);
+  const layers = [...new Set(options.layers)].sort((a, b) => a - b);
+  for (const l of layers)
+    if (!Number.isInteger(l) || l < 0 || l >= map.nLayer) throw new LayerOutOfRangeError(l, map.nLayer);
+  const slots = options.clampSlots ?? 0;
+  for (const layer of layers) {
+    const site = map.sites[layer];
+    const rewriter = new Rewriter(graph, layer, options.hidden);
+    rewriter.apply(site, slots);
+  }
+  return { model, method: map.method, nLayer: map.nLayer, layers, clampSlots: slots };
+}
+
+class Rewriter {
+  private added: NodeProto[] = [];
+  constructor(
+    private graph: GraphProto,
+    private layer: number,
+    private hidden: number,
+  ) {}
+
+  apply(site: ResidualSite, slots: number): void {
+    const L = this.layer;
+    this.graph.input.push(valueInfo(steerName(L), ['batch', 'steer_positions', this.hidden]));
+    if (site.kind === 'tensor') {
+      const steered = slots > 0 ? `residual.${L}.steered` : captureName(L);
+      this.node('Add', [site.tensor, steerName(L)], [steered]);
+      if (slots > 0) this.clamp(steered, captureName(L), slots);
+      const index = this.graph.node.findIndex((n) => n.output.includes(site.tensor));
+      renameConsumers(this.graph, site.tensor, captureName(L), new Set(this.added));
+      this.graph.node.splice(index + 1, 0, ...this.added);
+    } else {
+      // Steering goes in before the fused node (never through its bias input), so every output sees it.
+      if (slots > 0) throw new Error('Clamp slots on fused skip-norm graphs are not supported yet.');
+      const node = site.node;
+      const steeredInput = `steer_in.${L}`;
+      this.node('Add', [node.input[0], steerName(L)], [steeredInput]);
+      node.input[0] = steeredInput;
+      while (node.output.length < 4) node.output.push('');
+      const old = node.output[3];
+      node.output[3] = captureName(L);
+      if (old) renameConsumers(this.graph, old, captureName(L), new Set([node]));
+      const index = this.graph.node.indexOf(node);
+      this.graph.node.splice(index, 0, ...this.added);
+    }
+    this.graph.output.push(valueInfo(captureName(L), ['batch', 'sequence', this.hidden]));
+  }
+
+  private clamp(h: string, out: string, slots: number): void {
+    const c = clampNames(this.layer);
+    const p = `clamp.${this.layer}/`;
+    const d = this.hidden;
+    this.graph.input.push(
+      valueInfo(c.enc, [slots, d]),
+      valueInfo(c.bias, [slots]),
+      valueInfo(c.threshold, [slots]),
+      valueInfo(c.dec, [slots, d]),
+      valueInfo(c.target, ['batch', 1, slots]),
+      valueInfo(c.mask, ['batch', 1, slots]),
+    );
+    this.node('Transpose', [c.enc], [p + 'encT'], [intsAttr('perm', [1, 0])]);
+    this.node('MatMul', [h, p + 'encT'], [p + 'pre0']);
+    this.node('Add', [p + 'pre0', c.bias], [p + 'pre']);
+    this.node('Relu', [p + 'pre'], [p + 'relu']);
+    this.node('Greater', [p + 'pre', c.threshold], [p + 'open_bool']);
+    this.node('Cast', [p + 'open_bool'], [p + 'open'], [intAttr('to', TensorProto_DataType.FLOAT)]);
+    this.node('Mul', [p + 'relu', p + 'open'], [p + 'act']);
+    this.node('Sub', [c.target, p + 'act'], [p + 'diff']);
+    this.node('Mul', [p + 'diff', c.mask], [p + 'delta']);
+    this.node('MatMul', [p + 'delta', c.dec], [p + 'correction']);
+    this.node('Add', [h, p + 'correction'], [out]);
+  }
+
+  private node(opType: string, input: string[], output: string[], attribute = [] as NodeProto['attribute']): void {
+    const name = `/instrument/layer${this.layer}/${opType}_${this.added.length}`;
+    this.added.push(create(NodeProtoSchema, { opType, input, output, name, attribute }));
+  }
+}
+
+/** Points every reader of `from` (nodes, nested subgraphs, graph outputs excluded) at `to`. */
+function renameConsumers(graph: GraphProto, from: string, to: string, skip: Set<NodeProto>): void {
+  for (const node of graph.node) {
+    if (skip.has(node)) continue;
+    for (let i = 0; i < node.input.length; i++) if (node.input[i] === from) node.input[i] = to;
+    for (const attr of node.attribute) {
+      if (attr.g) renameConsumers(attr.g, from, to, skip);
+      for (const g of attr.graphs) renameConsumers(g, from, to, skip);
+    }
+  }
+}
+
+function valueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
+  const shape = create(TensorShapeProtoSchema, {
+    dim: dims.map((d) =>
+      create(TensorShapeProto_DimensionSchema, {
+        value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d },
+      }),
+    ),
+  });
+  const type = create(TypeProtoSchema, {
+    value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.FLOAT, shape }) },
+  });
+  return create(ValueInfoProtoSchema, { name, type });
+}
+
+function intsAttr(name: string, ints: number[]) {
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: ints.map(BigInt) });
+}
+
+function intAttr(name: string, i: number) {
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(i) });
+}
