@@ -1,0 +1,39 @@
+// Reads the few numbers we need from a Hugging Face config.json, across the key names model families use.
+import { ConfigError } from './errors';
+
+export interface ModelConfig {
+  modelType: string;
+  nLayer: number;
+  hidden: number;
+  vocab: number;
+  contextLength: number;
+  nHead: number;
+  kvHeads: number;
+  eosTokenIds: number[];
+  bosTokenId?: number;
+}
+
+export function readConfig(raw: Record<string, unknown>): ModelConfig {
+  const num = (...keys: string[]): number | undefined => {
+    for (const k of keys) if (typeof raw[k] === 'number') return raw[k] as number;
+    return undefined;
+  };
+  const need = (what: string, ...keys: string[]): number => {
+    const v = num(...keys);
+    if (v === undefined) throw new ConfigError(`config.json lacks ${what} (looked for ${keys.join(', ')}).`);
+    return v;
+  };
+  const nHead = need('the number of attention heads', 'n_head', 'num_attention_heads');
+  const eos = raw.eos_token_id;
+  return {
+    modelType: typeof raw.model_type === 'string' ? raw.model_type : 'unknown',
+    nLayer: need('the number of layers', 'n_layer', 'num_hidden_layers'),
+    hidden: need('the hidden size', 'n_embd', 'hidden_size', 'd_model'),
+    vocab: need('the vocabulary size', 'vocab_size'),
+    contextLength: need('the context length', 'n_positions', 'max_position_embeddings', 'n_ctx'),
+    nHead,
+    kvHeads: num('num_key_value_heads') ?? nHead,
+    eosTokenIds: Array.isArray(eos) ? (eos as number[]) : typeof eos === 'number' ? [eos] : [],
+    bosTokenId: num('bos_token_id'),
+  };
+}

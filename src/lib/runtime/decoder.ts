@@ -1,0 +1,59 @@
+// Turns model bytes into a ready DecoderSession: parse, instrument, create the ORT session with the output
+// locations that keep KV cache and captures on the GPU. Independent of which ORT build is passed in.
+import { describeIO, instrumentModel, parseModel, serializeModel, captureName } from '../graph';
+import type { ModelConfig } from './config';
+import type { InferenceSession, OrtApi } from './ort-types';
+import { DecoderSession } from './session';
+
+export interface DecoderOptions {
+  /** Layers to instrument: 'all' (default) or a list; [] leaves the graph untouched. */
+  layers?: number[] | 'all';
+  clampSlots?: number;
+  /** ORT session options (execution providers etc.); output locations are added here. */
+  sessionOptions?: InferenceSession.SessionOptions;
+  /** Keep present.* and captures as GPU buffers (WebGPU only). */
+  gpuOutputs?: boolean;
+  externalData?: { path: string; data: Uint8Array }[];
+  onStage?: (stage: 'parse' | 'instrument' | 'session') => void;
+}
+
+export async function createDecoder(
+  ort: OrtApi,
+  bytes: Uint8Array,
+  config: ModelConfig,
+  options: DecoderOptions = {},
+): Promise<DecoderSession> {
+  options.onStage?.('parse');
+  const model = parseModel(bytes);
+  const layers = options.layers === undefined || options.layers === 'all'
+    ? Array.from({ length: config.nLayer }, (_, i) => i)
+    : options.layers;
+  const clampSlots = options.clampSlots ?? 0;
+  let finalBytes = bytes;
+  if (layers.length > 0) {
+    options.onStage?.('instrument');
+    instrumentModel(model, { layers, hidden: config.hidden, nLayer: config.nLayer, clampSlots });
+    finalBytes = serializeModel(model);
+  }
+  const io = describeIO(model.graph!);
+  const past = io.inputs.find((i) => i.name === 'past_key_values.0.key');
+  const kvHeads = typeof past?.dims[1] === 'number' ? past.dims[1] : config.kvHeads;
+  const headDim = typeof past?.dims[3] === 'number' ? past.dims[3] : config.hidden / config.nHead;
+  const sessionOptions: InferenceSession.SessionOptions = { ...options.sessionOptions };
+  if (options.gpuOutputs) {
+    const locations: Record<string, 'gpu-buffer' | 'cpu'> = { logits: 'cpu' };
+    for (const o of io.outputs) if (o.name.startsWith('present.')) locations[o.name] = 'gpu-buffer';
+    for (const l of layers) locations[captureName(l)] = 'gpu-buffer';
+    sessionOptions.preferredOutputLocation = locations;
+  }
+  if (options.externalData) sessionOptions.externalData = options.externalData;
+  options.onStage?.('session');
+  const session = await ort.InferenceSession.create(finalBytes, sessionOptions);
+  return new DecoderSession(
+    ort,
+    session,
+    io,
+    { hidden: config.hidden, vocab: config.vocab, nLayer: config.nLayer, kvHeads, headDim, instrumented: layers, clampSlots },
+    !!options.gpuOutputs,
+  );
+}

@@ -1,0 +1,190 @@
+// The generation loop: prefill the prompt, then decode one token per step with the KV cache, for one or more
+// batch rows that share the prompt (row 0 = baseline, row 1 = steered, in the playground). Each row has its own
+// seeded PRNG, so a row's text depends only on its own logits and the seed.
+import { ContextOverflowError, InvalidRequestError } from './errors';
+import { Prng } from './prng';
+import { sampleToken, TokenHistory, type SamplingSettings } from './sampling';
+import { readTensor, type ClampSource, type DecoderSession, type SteerSource } from './session';
+import type { Tensor } from './ort-types';
+
+export interface LayerSteering {
+  /** [rows * hidden] float32 (row r at r*hidden), or a GPU buffer of that layout on ORT's device. */
+  vectors: Float32Array | GPUBuffer;
+  /** 'all' steers prompt and generated positions; 'generated' feeds zeros during the prefill. */
+  positions: 'all' | 'generated';
+}
+
+export interface LayerClamp extends ClampSource {
+  positions: 'all' | 'generated';
+}
+
+export interface GenerationOptions {
+  promptIds: number[];
+  /** Batch rows generated together from the same prompt. Default 1. */
+  rows?: number;
+  maxNewTokens: number;
+  sampling: SamplingSettings;
+  seed: number;
+  /** Ending tokens (e.g. EOS); a row that samples one stops, the stop token is not part of its output. */
+  stopTokens?: number[];
+  contextLength: number;
+  steering?: Map<number, LayerSteering>;
+  clamp?: Map<number, LayerClamp>;
+  /** Layers whose residual each step hands to `onStep`. */
+  capture?: number[];
+  /** false = recompute the whole sequence every step (reference path for tests). */
+  useCache?: boolean;
+  signal?: AbortSignal;
+  /**
+   * Called once per step, awaited before the next one. `captures` are valid only until the returned promise
+   * settles (their GPU buffers are then released).
+   */
+  onStep?: (event: StepEvent) => void | Promise<void>;
+}
+
+/** A captured residual: [rows, positions, hidden] float32. */
+export interface CapturedResidual {
+  layer: number;
+  dims: readonly number[];
+  /** ORT's buffer on the shared GPUDevice when on WebGPU (bind it directly in a compute pass); else undefined. */
+  gpuBuffer?: GPUBuffer;
+  read(): Promise<Float32Array>;
+}
+
+export interface StepEvent {
+  /** 0 for the prefill, then 1, 2, ... */
+  step: number;
+  phase: 'prefill' | 'decode';
+  /** Position of the first token whose residual is captured in this step (0 for the prefill). */
+  firstPosition: number;
+  /** Token chosen per row from this step's logits; -1 for rows that had already stopped. */
+  tokens: number[];
+  captures: Map<number, CapturedResidual>;
+}
+
+export interface RowResult {
+  tokens: number[];
+  stopReason: 'length' | 'stop' | 'cancelled';
+}
+
+export interface GenerationResult {
+  rows: RowResult[];
+  prefillMs: number;
+  decodeMs: number;
+  /** Decode steps per second (each step yields one token per row). */
+  decodeTokensPerSecond: number;
+}
+
+export async function generate(session: DecoderSession, o: GenerationOptions): Promise<GenerationResult> {
+  const rows = o.rows ?? 1;
+  if (o.promptIds.length === 0) throw new InvalidRequestError('The prompt is empty: give at least one token.');
+  if (o.promptIds.length > o.contextLength) throw new ContextOverflowError(o.promptIds.length, o.contextLength);
+  for (const l of [...(o.capture ?? []), ...(o.steering?.keys() ?? []), ...(o.clamp?.keys() ?? [])])
+    if (!session.shape.instrumented.includes(l))
+      throw new InvalidRequestError(`Layer ${l} is not instrumented (instrumented: ${session.shape.instrumented}).`);
+  const useCache = (o.useCache ?? true) && session.hasCache;
+  const stop = new Set(o.stopTokens ?? []);
+  const rngs = Array.from({ length: rows }, () => new Prng(o.seed));
+  const histories = Array.from({ length: rows }, () => new TokenHistory(o.promptIds));
+  const results: RowResult[] = Array.from({ length: rows }, () => ({ tokens: [], stopReason: 'length' as const }));
+  const done = new Array<boolean>(rows).fill(false);
+  const sequences = Array.from({ length: rows }, () => [...o.promptIds]);
+  const vocab = session.shape.vocab;
+  session.reset();
+  let prefillMs = 0;
+  const decodeStart = { t: 0 };
+  let steps = 0;
+  try {
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      if (o.signal?.aborted) {
+        for (let r = 0; r < rows; r++) if (!done[r]) results[r].stopReason = 'cancelled';
+        break;
+      }
+      const prefill = step === 0;
+      const length = sequences[0].length;
+      if (length > o.contextLength) break;
+      const first = prefill || !useCache ? 0 : length - 1;
+      const ids = sequences.map((s) => s.slice(first));
+      const t0 = performance.now();
+      const out = await session.step(
+        { ids, steer: steerFeeds(o, prefill), clamp: clampFeeds(o, prefill, rows), capture: o.capture },
+        useCache,
+      );
+      const tokens: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        if (done[r]) {
+          tokens.push(-1);
+          continue;
+        }
+        const logits = out.lastLogits.slice(r * vocab, (r + 1) * vocab);
+        const token = sampleToken(logits, histories[r], o.sampling, rngs[r]);
+        tokens.push(token);
+        if (stop.has(token)) {
+          done[r] = true;
+          results[r].stopReason = 'stop';
+        } else {
+          histories[r].push(token);
+          results[r].tokens.push(token);
+        }
+      }
+      // Finished rows keep a filler token so the batch stays rectangular; it never reaches their output.
+      for (let r = 0; r < rows; r++) sequences[r].push(tokens[r] >= 0 ? tokens[r] : sequences[r][sequences[r].length - 1]);
+      const elapsed = performance.now() - t0;
+      if (prefill) {
+        prefillMs = elapsed;
+        decodeStart.t = performance.now();
+      } else steps++;
+      try {
+        if (o.onStep)
+          await o.onStep({
+            step,
+            phase: prefill ? 'prefill' : 'decode',
+            firstPosition: first,
+            tokens,
+            captures: wrapCaptures(out.captures),
+          });
+      } finally {
+        for (const t of out.captures.values()) t.dispose();
+      }
+      if (done.every(Boolean)) break;
+    }
+  } finally {
+    session.reset();
+  }
+  const decodeMs = steps > 0 ? performance.now() - decodeStart.t : 0;
+  return { rows: results, prefillMs, decodeMs, decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0 };
+}
+
+function steerFeeds(o: GenerationOptions, prefill: boolean): Map<number, SteerSource> | undefined {
+  if (!o.steering) return undefined;
+  const feeds = new Map<number, SteerSource>();
+  for (const [layer, s] of o.steering) {
+    if (prefill && s.positions === 'generated') continue; // absent = zeros
+    feeds.set(layer, s.vectors instanceof Float32Array ? { data: s.vectors } : { gpuBuffer: s.vectors });
+  }
+  return feeds;
+}
+
+function clampFeeds(o: GenerationOptions, prefill: boolean, rows: number): Map<number, ClampSource> | undefined {
+  if (!o.clamp) return undefined;
+  const feeds = new Map<number, ClampSource>();
+  for (const [layer, c] of o.clamp) {
+    if (prefill && c.positions === 'generated') continue;
+    if (c.target.length !== c.mask.length || c.target.length % rows !== 0)
+      throw new InvalidRequestError(`Clamp at layer ${layer}: target and mask must both be [rows, slots].`);
+    feeds.set(layer, c);
+  }
+  return feeds;
+}
+
+function wrapCaptures(captures: Map<number, Tensor>): Map<number, CapturedResidual> {
+  const out = new Map<number, CapturedResidual>();
+  for (const [layer, t] of captures)
+    out.set(layer, {
+      layer,
+      dims: t.dims,
+      gpuBuffer: t.location === 'gpu-buffer' ? (t.gpuBuffer as GPUBuffer) : undefined,
+      read: () => readTensor(t),
+    });
+  return out;
+}

@@ -1,0 +1,196 @@
+// One forward step of an instrumented decoder: builds the feeds (ids, mask, positions, KV cache, steering and
+// clamp inputs), runs, and keeps the KV cache where ORT left it (GPU buffers on WebGPU) for the next step.
+import type { GraphIO } from '../graph';
+import { captureName, clampNames, steerName } from '../graph';
+import type { InferenceSession, OrtApi, Tensor } from './ort-types';
+
+/** A per-row steering vector for one layer: row r's vector at [r*hidden, (r+1)*hidden). */
+export type SteerSource =
+  | { data: Float32Array; positions?: 1 }
+  /** A GPU buffer (on ORT's device) holding [rows, positions, hidden] float32; contents read at run time. */
+  | { gpuBuffer: GPUBuffer; positions?: number }
+  /** Per-position vectors [rows, positions, hidden] (prefill with position-dependent steering). */
+  | { data: Float32Array; positions: number };
+
+/** In-graph latent clamp for one layer, `slots` latents (see `InstrumentOptions.clampSlots`). */
+export interface ClampSource {
+  enc: Float32Array; // [slots, hidden]
+  bias: Float32Array; // [slots]
+  threshold: Float32Array; // [slots]
+  dec: Float32Array; // [slots, hidden]
+  target: Float32Array; // [rows, slots]
+  mask: Float32Array; // [rows, slots]
+}
+
+export interface StepInput {
+  /** Token ids [rows][positions]; every row has the same length. */
+  ids: number[][];
+  steer?: Map<number, SteerSource>;
+  clamp?: Map<number, ClampSource>;
+  /** Layers whose residual to return (must be instrumented). */
+  capture?: number[];
+}
+
+export interface StepOutput {
+  /** Logits at the last position of each row, [rows * vocab]. */
+  lastLogits: Float32Array;
+  /** Captured residual per layer: [rows, positions, hidden], on the GPU when the session is on WebGPU. */
+  captures: Map<number, Tensor>;
+}
+
+export interface DecoderShape {
+  hidden: number;
+  vocab: number;
+  nLayer: number;
+  kvHeads: number;
+  headDim: number;
+  instrumented: number[];
+  clampSlots: number;
+}
+
+const KV = /^past_key_values\.(\d+)\.(key|value)$/;
+
+export class DecoderSession {
+  private past = new Map<string, Tensor>();
+  private pastLength = 0;
+  private readonly pastNames: string[];
+  private readonly wantsPositions: boolean;
+  private zeros = new Map<string, Tensor>();
+
+  constructor(
+    private readonly ort: OrtApi,
+    readonly session: InferenceSession,
+    readonly io: GraphIO,
+    readonly shape: DecoderShape,
+    /** True when outputs stay on the GPU (WebGPU with gpu-buffer locations). */
+    readonly onGpu: boolean,
+  ) {
+    this.pastNames = io.inputs.map((i) => i.name).filter((n) => KV.test(n));
+    this.wantsPositions = io.inputs.some((i) => i.name === 'position_ids');
+  }
+
+  get hasCache(): boolean {
+    return this.pastNames.length > 0;
+  }
+
+  get cachedLength(): number {
+    return this.pastLength;
+  }
+
+  /** Forgets the KV cache (frees GPU buffers). Call before a new prompt. */
+  reset(): void {
+    for (const t of this.past.values()) t.dispose();
+    this.past.clear();
+    this.pastLength = 0;
+  }
+
+  /** Runs one step on top of the cached prefix; with `useCache` false the cache is ignored and not updated. */
+  async step(input: StepInput, useCache = true): Promise<StepOutput> {
+    const rows = input.ids.length;
+    const positions = input.ids[0].length;
+    const past = useCache ? this.pastLength : 0;
+    const { Tensor } = this.ort;
+    const feeds: Record<string, Tensor> = {};
+    const ids = new BigInt64Array(rows * positions);
+    input.ids.forEach((row, r) => row.forEach((t, j) => (ids[r * positions + j] = BigInt(t))));
+    feeds.input_ids = new Tensor('int64', ids, [rows, positions]);
+    feeds.attention_mask = new Tensor('int64', new BigInt64Array(rows * (past + positions)).fill(1n), [
+      rows,
+      past + positions,
+    ]);
+    if (this.wantsPositions) {
+      const pos = new BigInt64Array(rows * positions);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < positions; j++) pos[r * positions + j] = BigInt(past + j);
+      feeds.position_ids = new Tensor('int64', pos, [rows, positions]);
+    }
+    for (const name of this.pastNames) {
+      feeds[name] =
+        useCache && this.past.has(name)
+          ? this.past.get(name)!
+          : new Tensor('float32', new Float32Array(0), [rows, this.shape.kvHeads, 0, this.shape.headDim]);
+    }
+    this.feedSteering(feeds, input, rows);
+    const fetches = ['logits', ...this.pastNames.map(presentName), ...(input.capture ?? []).map(captureName)];
+    const out = await this.session.run(feeds, fetches);
+    const logits = out.logits;
+    const lastLogits = await lastPosition(logits, rows, positions, this.shape.vocab);
+    logits.dispose();
+    if (useCache && this.hasCache) {
+      for (const t of this.past.values()) t.dispose();
+      for (const name of this.pastNames) this.past.set(name, out[presentName(name)]);
+      this.pastLength = past + positions;
+    } else {
+      for (const name of this.pastNames) out[presentName(name)].dispose();
+    }
+    const captures = new Map<number, Tensor>();
+    for (const l of input.capture ?? []) captures.set(l, out[captureName(l)]);
+    return { lastLogits, captures };
+  }
+
+  private feedSteering(feeds: Record<string, Tensor>, input: StepInput, rows: number): void {
+    const { Tensor } = this.ort;
+    const d = this.shape.hidden;
+    for (const l of this.shape.instrumented) {
+      const s = input.steer?.get(l);
+      if (!s) feeds[steerName(l)] = this.zero(`steer:${rows}`, [rows, 1, d]);
+      else if ('gpuBuffer' in s)
+        feeds[steerName(l)] = Tensor.fromGpuBuffer(s.gpuBuffer, {
+          dataType: 'float32',
+          dims: [rows, s.positions ?? 1, d],
+        }) as unknown as Tensor;
+      else feeds[steerName(l)] = new Tensor('float32', s.data, [rows, s.data.length / (rows * d), d]);
+      const n = this.shape.clampSlots;
+      if (n === 0) continue;
+      const c = input.clamp?.get(l);
+      const names = clampNames(l);
+      if (!c) {
+        feeds[names.enc] = this.zero(`enc`, [n, d]);
+        feeds[names.bias] = this.zero(`bias`, [n]);
+        feeds[names.threshold] = this.zero(`bias`, [n]);
+        feeds[names.dec] = this.zero(`enc`, [n, d]);
+        feeds[names.target] = this.zero(`mask:${rows}`, [rows, 1, n]);
+        feeds[names.mask] = this.zero(`mask:${rows}`, [rows, 1, n]);
+      } else {
+        feeds[names.enc] = new Tensor('float32', c.enc, [n, d]);
+        feeds[names.bias] = new Tensor('float32', c.bias, [n]);
+        feeds[names.threshold] = new Tensor('float32', c.threshold, [n]);
+        feeds[names.dec] = new Tensor('float32', c.dec, [n, d]);
+        feeds[names.target] = new Tensor('float32', c.target, [rows, 1, n]);
+        feeds[names.mask] = new Tensor('float32', c.mask, [rows, 1, n]);
+      }
+    }
+  }
+
+  /** Zero tensors are reused across steps: they never change and cost an allocation each otherwise. */
+  private zero(key: string, dims: number[]): Tensor {
+    let t = this.zeros.get(key);
+    if (!t) {
+      t = new this.ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+      this.zeros.set(key, t);
+    }
+    return t;
+  }
+
+  async release(): Promise<void> {
+    this.reset();
+    await this.session.release();
+  }
+}
+
+function presentName(pastName: string): string {
+  return pastName.replace('past_key_values.', 'present.');
+}
+
+async function lastPosition(logits: Tensor, rows: number, positions: number, vocab: number): Promise<Float32Array> {
+  const all = (logits.location === 'cpu' ? logits.data : await logits.getData()) as Float32Array;
+  if (positions === 1) return new Float32Array(all);
+  const out = new Float32Array(rows * vocab);
+  for (let r = 0; r < rows; r++)
+    out.set(all.subarray((r * positions + positions - 1) * vocab, (r * positions + positions) * vocab), r * vocab);
+  return out;
+}
+
+/** Reads a captured residual to the CPU wherever it lives. */
+export async function readTensor(t: Tensor): Promise<Float32Array> {
+  return (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
+}
