@@ -1,4 +1,19 @@
+// Entry of the embed widget (embed.html): configured only from its URL, no local storage, so every embed of the
+// same snippet starts the same way. `show=id,id` picks which persona sliders appear.
 import { mount } from 'svelte';
-import App from './App.svelte';
+import EmbedWidget from './components/embed/EmbedWidget.svelte';
+import './lib/ui/theme.css';
+import { Playground } from './lib/state/playground.svelte';
+import { createEngine } from './lib/state/engine';
+import { decodeExperiment } from './lib/ui/url-state';
+import { registerServiceWorker } from './lib/ui/service-worker';
 
-mount(App, { target: document.getElementById('app')! });
+const pg = new Playground(createEngine(), { baseUrl: document.baseURI });
+const { experiment, warnings } = decodeExperiment(location.search);
+pg.restore(experiment);
+for (const w of warnings) pg.notify('warning', `Link: ${w}`);
+const show = (new URLSearchParams(location.search).get('show') ?? '').split(',').filter(Boolean);
+
+mount(EmbedWidget, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI, show } });
+
+registerServiceWorker().finally(() => pg.loadModel(pg.experiment.model));

@@ -1,4 +1,21 @@
+// Entry of the playground page: restore the experiment (link, else last visit), make the engine, mount the app,
+// and keep the URL and local storage in step with every change.
 import { mount } from 'svelte';
 import App from './App.svelte';
+import './lib/ui/theme.css';
+import { Playground } from './lib/state/playground.svelte';
+import { createEngine } from './lib/state/engine';
+import { syncExperiment } from './lib/state/sync.svelte';
+import { restoreExperiment, safeLocalStorage } from './lib/ui/persistence';
+import { registerServiceWorker } from './lib/ui/service-worker';
 
-mount(App, { target: document.getElementById('app')! });
+const storage = safeLocalStorage();
+const pg = new Playground(createEngine(), { baseUrl: document.baseURI });
+const restored = restoreExperiment(location.search, storage);
+if (restored.experiment) pg.restore(restored.experiment);
+for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);
+
+mount(App, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI } });
+syncExperiment(pg, storage);
+
+registerServiceWorker().finally(() => pg.start());

@@ -24,7 +24,9 @@ export class GenerationRun {
     this.#rows = this.labels.map(() => []);
   }
 
-  rows: RowView[] = $derived(this.labels.map((label, i) => ({ label, tokens: this.#rows[i] ?? [] })));
+  get rows(): RowView[] {
+    return this.labels.map((label, i) => ({ label, tokens: this.#rows[i] ?? [] }));
+  }
 
   push(event: TokenEvent): void {
     this.#rows = this.#rows.map((row, i) => (event.rows[i] ? [...row, event.rows[i]] : row));

@@ -157,7 +157,7 @@ describe('Playground state', () => {
       { id: 2, text: 'b', monitor: {} },
     ]);
     expect(rows.k).toBe(2);
-    expect([...rows.indices]).toEqual([4, 2, -1, -1]);
-    expect([...rows.values]).toEqual([3, 1, 0, 0]);
+    expect(Array.from(rows.indices)).toEqual([4, 2, -1, -1]);
+    expect(Array.from(rows.values)).toEqual([3, 1, 0, 0]);
   });
 });
