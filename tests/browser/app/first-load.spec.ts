@@ -1,0 +1,65 @@
+// First visit: the example prompt is analysed without the user doing anything; then the user's own words.
+import { expect, test } from '@playwright/test';
+import { appUrl, promptTokens, shot, waitForAnalysis } from './helpers';
+
+test('first load shows the analysed example: coloured tokens, top features, progress done, device badge', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'ready');
+  await expect(page.getByRole('progressbar', { name: 'Model loading' })).toHaveAttribute('aria-valuenow', '100');
+  await expect(page.getByTestId('device-badge')).toHaveText(/WebGPU|Running on CPU \(WASM\)/);
+  expect((await promptTokens(page)).length).toBeGreaterThan(3);
+  // Tokens carry real colours from the scale, and at least two different ones (the text is not uniformly lit).
+  const colours = await page
+    .getByTestId('token-strip')
+    .locator('[role=option]')
+    .evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  expect(new Set(colours).size).toBeGreaterThan(1);
+  await expect(page.getByTestId('top-features').getByTestId('feature-item').first()).toBeVisible();
+  expect(await page.getByTestId('top-features').getByTestId('feature-item').count()).toBeGreaterThan(2);
+  await expect(page.getByTestId('feature-card')).toBeVisible();
+  await expect(page.getByTestId('colour-legend')).toContainText('Colour:');
+  await expect(page.getByTestId('persona').first()).toBeVisible();
+  await shot(page, 'desktop-first-load');
+  await page.setViewportSize({ width: 375, height: 812 });
+  // Nothing may stick out sideways on a phone.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await shot(page, 'phone-first-load');
+});
+
+test('typing a prompt and analysing updates the token view; hovering a token shows its top latents', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  const before = await promptTokens(page);
+  const prompt = 'NAME\n       grep - print lines that match patterns';
+  await page.getByTestId('prompt').fill(prompt);
+  await page.getByTestId('analyse').click();
+  await expect.poll(async () => (await promptTokens(page)).join('|'), { timeout: 60_000 }).not.toBe(before.join('|'));
+  const tokens = page.getByTestId('token-strip').locator('[role=option]');
+  expect(await tokens.count()).toBeGreaterThan(5);
+  await expect(tokens.filter({ hasText: 'grep' }).first()).toBeVisible();
+
+  await tokens.nth(3).hover();
+  const details = page.getByTestId('token-details');
+  await expect(details).toContainText('Token 4');
+  await expect(details.getByTestId('token-latent').first()).toBeVisible();
+
+  // Keyboard: focus the strip, move right, the details follow.
+  await tokens.nth(3).click();
+  await page.keyboard.press('ArrowRight');
+  await page.mouse.move(0, 0);
+  await expect(details).toContainText('Token 5');
+
+  // Choosing a latent in the details colours the strip by it and opens its card.
+  const latent = details.getByTestId('token-latent').first();
+  await latent.click();
+  await expect(page.getByTestId('feature-card')).toBeVisible();
+  await expect(page.getByTestId('colour-legend')).not.toContainText('strongest on this text');
+
+  // Search by id finds that latent in the feature list.
+  const id = await page.getByTestId('feature-card').getAttribute('data-latent');
+  await page.getByTestId('feature-search').fill(`#${id}`);
+  await expect(page.locator(`[data-testid=feature-item][data-latent="${id}"]`).first()).toBeVisible();
+  await shot(page, 'desktop-token-details');
+});

@@ -1,0 +1,68 @@
+// Steering: a persona turned up changes the continuation, the baseline is exactly the unsteered continuation with
+// the same seed, and the persona's monitor reads higher on the steered side.
+import { expect, test } from '@playwright/test';
+import { appUrl, firstPersona, generate, setPersona, setSampling, shot, waitForAnalysis } from './helpers';
+
+test('raising a persona slider and generating: steered differs, baseline is the unsteered run, monitor is higher', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  const persona = await firstPersona(page);
+  await setSampling(page, 16, 1234);
+  await setPersona(page, persona, 'max');
+  await expect(page.locator(`[data-testid=persona][data-persona="${persona}"] [data-testid=persona-value]`)).not.toHaveText('0');
+
+  const steered = await generate(page);
+  expect(steered.baseline.length).toBeGreaterThan(0);
+  expect(steered.steered.length).toBeGreaterThan(0);
+  expect(steered.steered).not.toBe(steered.baseline);
+
+  const row = page.locator(`[data-testid=monitor-row][data-persona="${persona}"]`);
+  await expect(row).toBeVisible();
+  const meanSteered = Number(await row.getAttribute('data-mean-steered'));
+  const meanBaseline = Number(await row.getAttribute('data-mean-baseline'));
+  expect(meanSteered).toBeGreaterThan(meanBaseline);
+
+  // Generated tokens are inspectable: clicking one shows its latents in the token view.
+  await page.getByTestId('strip-steered').locator('[role=option]').first().click();
+  await expect(page.getByTestId('token-view')).toHaveAttribute('data-source', 'steered');
+  await expect(page.getByTestId('token-details')).toContainText('Token 1');
+  await shot(page, 'desktop-steered');
+
+  // The same seed with no steering: both rows equal the first run's baseline.
+  await setPersona(page, persona, 0);
+  const plain = await generate(page);
+  expect(plain.steered).toBe(steered.baseline);
+  expect(plain.baseline).toBe(steered.baseline);
+
+  // An alert on the persona fires when its steered reading crosses a low threshold.
+  await setPersona(page, persona, 'max');
+  await page.getByTestId('watch-persona').selectOption(persona);
+  await page.getByTestId('watch-threshold').fill(String(meanBaseline));
+  await page.getByTestId('watch-threshold').press('Enter');
+  await generate(page);
+  await expect(page.getByTestId('monitor-alert')).toBeVisible();
+  await page.setViewportSize({ width: 375, height: 812 });
+  await shot(page, 'phone-steered');
+});
+
+test('no layout shift while streaming', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  await setSampling(page, 24, 7);
+  await setPersona(page, await firstPersona(page), 'max');
+  const boxes = () =>
+    page.evaluate(() =>
+      ['output-baseline', 'output-steered', 'generation-status'].map((id) => {
+        const r = document.querySelector(`[data-testid=${id}]`)!.getBoundingClientRect();
+        return [Math.round(r.top), Math.round(r.height)];
+      }),
+    );
+  const before = await boxes();
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('output-steered')).not.toHaveAttribute('data-count', '0');
+  const during = await boxes();
+  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  const after = await boxes();
+  expect(during).toEqual(before);
+  expect(after).toEqual(before);
+});
