@@ -5,5 +5,7 @@ declare global {
     harness: Record<string, unknown>;
   }
 }
-window.harness = {};
+// Registering modules are imported (and so evaluated) before this body runs: each creates the registry if needed.
+window.harness ??= {};
+import './runtime';
 export {};

@@ -1,6 +1,6 @@
 // Turns model bytes into a ready DecoderSession: parse, instrument, create the ORT session with the output
 // locations that keep KV cache and captures on the GPU. Independent of which ORT build is passed in.
-import { describeIO, instrumentModel, parseModel, serializeModel, captureName } from '../graph';
+import { describeIO, instrumentModel, parseModel, serializeModel, captureName, type ModelProto } from '../graph';
 import type { ModelConfig } from './config';
 import type { InferenceSession, OrtApi } from './ort-types';
 import { DecoderSession } from './session';
@@ -35,20 +35,34 @@ export async function createDecoder(
     instrumentModel(model, { layers, hidden: config.hidden, nLayer: config.nLayer, clampSlots });
     finalBytes = serializeModel(model);
   }
+  return openDecoder(ort, finalBytes, model, config, layers, clampSlots, options);
+}
+
+/** Opens an ORT session on an already instrumented graph (`bytes` = serialised `model`). */
+export async function openDecoder(
+  ort: OrtApi,
+  bytes: Uint8Array,
+  model: ModelProto,
+  config: ModelConfig,
+  layers: number[],
+  clampSlots: number,
+  options: Pick<DecoderOptions, 'sessionOptions' | 'gpuOutputs' | 'externalData' | 'onStage'> = {},
+): Promise<DecoderSession> {
   const io = describeIO(model.graph!);
   const past = io.inputs.find((i) => i.name === 'past_key_values.0.key');
   const kvHeads = typeof past?.dims[1] === 'number' ? past.dims[1] : config.kvHeads;
   const headDim = typeof past?.dims[3] === 'number' ? past.dims[3] : config.hidden / config.nHead;
   const sessionOptions: InferenceSession.SessionOptions = { ...options.sessionOptions };
   if (options.gpuOutputs) {
+    // KV cache and captures stay on the GPU between steps; logits come back for sampling.
     const locations: Record<string, 'gpu-buffer' | 'cpu'> = { logits: 'cpu' };
     for (const o of io.outputs) if (o.name.startsWith('present.')) locations[o.name] = 'gpu-buffer';
     for (const l of layers) locations[captureName(l)] = 'gpu-buffer';
     sessionOptions.preferredOutputLocation = locations;
   }
-  if (options.externalData) sessionOptions.externalData = options.externalData;
+  if (options.externalData?.length) sessionOptions.externalData = options.externalData;
   options.onStage?.('session');
-  const session = await ort.InferenceSession.create(finalBytes, sessionOptions);
+  const session = await ort.InferenceSession.create(bytes, sessionOptions);
   return new DecoderSession(
     ort,
     session,

@@ -1,0 +1,44 @@
+// WebGPU detection and the GPUDevice we share with ORT. We create the device ourselves (with the adapter's
+// largest buffer limits) so the SAE kernels and ORT use the same one, and so a lost device can be replaced.
+import type { DeviceInfo } from '../engine/api';
+
+export interface GpuContext {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  info: DeviceInfo;
+}
+
+/** Returns a device, or the reason WebGPU is unavailable. Never throws. */
+export async function acquireGpu(): Promise<GpuContext | { reason: string }> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return { reason: 'This browser does not expose WebGPU (navigator.gpu is missing).' };
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { reason: `WebGPU adapter request failed: ${(e as Error).message}` };
+  }
+  if (!adapter) return { reason: 'WebGPU is present but no GPU adapter is available (blocklisted or disabled).' };
+  const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+  const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
+  const l = adapter.limits;
+  try {
+    const device = await adapter.requestDevice({
+      label: 'Playground.device',
+      requiredFeatures,
+      requiredLimits: {
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      },
+    });
+    const i = adapter.info;
+    const name = [i?.vendor, i?.architecture, i?.device, i?.description].filter(Boolean).join(' ') || 'unknown GPU';
+    return { adapter, device, info: { backend: 'webgpu', adapter: name } };
+  } catch (e) {
+    return { reason: `WebGPU device request failed: ${(e as Error).message}` };
+  }
+}

@@ -1,0 +1,79 @@
+// Downloads a model folder in Hugging Face layout with byte progress, from the app's origin or any base URL.
+// External weight files (.onnx_data) are found by reading the graph, so nothing is guessed.
+import { TensorProto_DataLocation } from 'onnx-buf';
+import { parseModel, type ModelProto } from '../graph';
+import { DownloadError, MissingFileError } from './errors';
+
+export type ByteProgress = (file: string, loaded: number, total: number | undefined) => void;
+
+export function resolveUrl(base: string, file: string): string {
+  const root = new URL(base.endsWith('/') ? base : `${base}/`, self.location.href);
+  return new URL(file, root).href;
+}
+
+export async function fetchBytes(url: string, onProgress?: ByteProgress, signal?: AbortSignal): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (e) {
+    throw new DownloadError(url, (e as Error).message);
+  }
+  if (response.status === 404 || response.status === 410) throw new MissingFileError(url, response.status);
+  if (!response.ok) throw new DownloadError(url, `HTTP ${response.status}`);
+  const header = Number(response.headers.get('Content-Length'));
+  const total = Number.isFinite(header) && header > 0 ? header : undefined;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.byteLength;
+      onProgress?.(url, loaded, total);
+    }
+  } catch (e) {
+    throw new DownloadError(url, `connection lost after ${loaded} bytes (${(e as Error).message})`);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+export async function fetchJson(url: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const bytes = await fetchBytes(url, undefined, signal);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new DownloadError(url, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export interface ModelFiles {
+  onnxFile: string;
+  /** Parsed graph (validated); the caller instruments it. */
+  model: ModelProto;
+  externalData: { path: string; data: Uint8Array }[];
+}
+
+/** Fetches the ONNX file and any external data files its initializers name. */
+export async function fetchOnnx(baseUrl: string, onnxFile: string, onProgress?: ByteProgress): Promise<ModelFiles> {
+  const bytes = await fetchBytes(resolveUrl(baseUrl, onnxFile), onProgress);
+  const model = parseModel(bytes);
+  const locations = new Set<string>();
+  for (const t of model.graph!.initializer)
+    if (t.dataLocation === TensorProto_DataLocation.EXTERNAL)
+      for (const e of t.externalData) if (e.key === 'location') locations.add(e.value);
+  const dir = onnxFile.includes('/') ? onnxFile.slice(0, onnxFile.lastIndexOf('/') + 1) : '';
+  const externalData = [];
+  for (const path of locations)
+    externalData.push({ path, data: await fetchBytes(resolveUrl(baseUrl, dir + path), onProgress) });
+  return { onnxFile, model, externalData };
+}

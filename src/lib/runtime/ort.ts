@@ -1,0 +1,28 @@
+// The only module that imports onnxruntime-web. We use the native WebGPU build (`onnxruntime-web/webgpu`), which
+// also carries the WASM CPU execution provider, and serve its .wasm from our own bundle: never from a CDN, so the
+// app works offline and from any static host.
+import * as ort from 'onnxruntime-web/webgpu';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import type { InferenceSession, OrtApi } from './ort-types';
+
+let configured = false;
+
+/** ORT with its environment set up for this page or worker. */
+export function getOrt(): OrtApi {
+  if (!configured) {
+    ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+    // Threads need SharedArrayBuffer, which only cross-origin-isolated pages get.
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    ort.env.wasm.numThreads = isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    ort.env.logLevel = 'error';
+    configured = true;
+  }
+  return ort as unknown as OrtApi;
+}
+
+/** Session options for an execution provider; on WebGPU, ORT runs on the device we created (shared with SAE kernels). */
+export function sessionOptionsFor(backend: 'webgpu' | 'wasm', device?: GPUDevice): InferenceSession.SessionOptions {
+  const executionProviders: InferenceSession.SessionOptions['executionProviders'] =
+    backend === 'webgpu' ? [device ? ({ name: 'webgpu', device } as { name: 'webgpu' }) : 'webgpu'] : ['wasm'];
+  return { executionProviders, graphOptimizationLevel: 'all' };
+}

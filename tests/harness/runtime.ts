@@ -1,0 +1,149 @@
+// Runtime entry points for Playwright specs and the benchmark: each scenario runs in the page and returns plain
+// numbers/strings so the spec can assert on them (page.evaluate only carries structured-cloneable data).
+import { LanguageModel, GREEDY, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
+
+interface Golden {
+  prompts: { prompt: string; input_ids: number[]; residuals: Record<string, number[][]>; logits_last: number[]; greedy_64?: number[] }[];
+}
+
+const models = new Map<string, LanguageModel>();
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function golden(base: string): Promise<Golden> {
+  return (await fetch(`${base}golden.json`)).json();
+}
+
+/** Loads (and caches) a model; `key` distinguishes variants of one folder. */
+async function load(base: string, options: LanguageModelOptions = {}, key = ''): Promise<LanguageModel> {
+  const id = `${base}|${options.backend}|${options.onnxFile}|${key}|${JSON.stringify(options.layers)}|${options.clampSlots}`;
+  if (!models.has(id)) models.set(id, await LanguageModel.load(base, options));
+  return models.get(id)!;
+}
+
+async function unload(): Promise<void> {
+  for (const m of models.values()) await m.dispose();
+  models.clear();
+}
+
+/** Error name + message for a load that should fail; 'ok' if it loaded. */
+async function loadError(base: string, options: LanguageModelOptions = {}): Promise<{ name: string; message: string }> {
+  try {
+    const m = await LanguageModel.load(base, options);
+    await m.dispose();
+    return { name: 'ok', message: '' };
+  } catch (e) {
+    return { name: (e as Error).name, message: (e as Error).message };
+  }
+}
+
+/** Prefill logits of the instrumented graph (zero steering) vs the plain graph, and vs the golden logits. */
+async function zeroSteerParity(base: string, backend: 'webgpu' | 'wasm') {
+  const g = await golden(base);
+  const plain = await load(base, { backend, onnxFile: 'onnx/model.onnx', layers: [] });
+  const inst = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
+  let vsPlain = 0, vsGolden = 0;
+  for (const p of g.prompts) {
+    const a = await (await plain.decoder()).step({ ids: [p.input_ids] }, false);
+    const b = await (await inst.decoder()).step({ ids: [p.input_ids] }, false);
+    vsPlain = Math.max(vsPlain, maxAbsDiff(a.lastLogits, b.lastLogits));
+    vsGolden = Math.max(vsGolden, maxAbsDiff(b.lastLogits, p.logits_last));
+  }
+  return { vsPlain, vsGolden, device: inst.device };
+}
+
+/** Max |captured − golden| per layer over the golden prompts; also checks the captures live on the GPU. */
+async function residualsVsGolden(base: string, backend: 'webgpu' | 'wasm') {
+  const g = await golden(base);
+  const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
+  const layers = m.layers;
+  const perLayer = layers.map(() => 0);
+  let onGpu = true;
+  for (const p of g.prompts) {
+    const out = await (await m.decoder()).step({ ids: [p.input_ids], capture: layers }, false);
+    for (const l of layers) {
+      const t = out.captures.get(l)!;
+      onGpu &&= t.location === 'gpu-buffer';
+      perLayer[l] = Math.max(perLayer[l], maxAbsDiff(await readTensor(t), p.residuals[String(l)].flat()));
+      t.dispose();
+    }
+  }
+  return { perLayer, onGpu };
+}
+
+/** Steer row 1 by v at `layer` in a (baseline, steered) batch; report how exactly the capture moved by v. */
+async function steerByVector(base: string, backend: 'webgpu' | 'wasm', layer: number) {
+  const g = await golden(base);
+  const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
+  const d = m.config.hidden;
+  const ids = g.prompts[0].input_ids;
+  const T = ids.length;
+  const v = Float32Array.from({ length: d }, (_, i) => Math.sin(i * 1.7 + layer));
+  const dec = await m.decoder();
+  const single = await dec.step({ ids: [ids], capture: [layer] }, false);
+  const base0 = await readTensor(single.captures.get(layer)!);
+  const vectors = new Float32Array(2 * d);
+  vectors.set(v, d);
+  const both = await dec.step({ ids: [ids, ids], capture: [layer], steer: new Map([[layer, { data: vectors }]]) }, false);
+  const r = await readTensor(both.captures.get(layer)!);
+  const moved = Float32Array.from({ length: T * d }, (_, i) => r[T * d + i] - base0[i]);
+  const expected = Float32Array.from({ length: T * d }, (_, i) => v[i % d]);
+  return {
+    steerError: maxAbsDiff(moved, expected),
+    baselineRowResidual: maxAbsDiff(r.subarray(0, T * d), base0),
+    baselineRowLogits: maxAbsDiff(both.lastLogits.subarray(0, m.config.vocab), single.lastLogits),
+  };
+}
+
+/** Greedy tokens with the KV cache (on the GPU on WebGPU) vs full recomputation vs golden. */
+async function cacheVsRecompute(base: string, backend: 'webgpu' | 'wasm', n = 64) {
+  const g = await golden(base);
+  const p = g.prompts.find((x) => x.greedy_64) ?? g.prompts[0];
+  const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
+  const common = { promptIds: p.input_ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] };
+  const cached = await m.generate(common);
+  const full = await m.generate({ ...common, useCache: false });
+  return { cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: p.greedy_64 ?? [] };
+}
+
+/** Sampled text for a seed (temperature 1, top-k 40, top-p 0.95, penalties on). */
+async function sampleText(base: string, backend: 'webgpu' | 'wasm', seed: number, rows = 1) {
+  const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
+  const sampling = { temperature: 1, topK: 40, topP: 0.95, repetitionPenalty: 1.1, frequencyPenalty: 0.2 };
+  const r = await m.generate({ promptIds: m.encode('hello world'), maxNewTokens: 32, sampling, seed, rows, stopTokens: [] });
+  return r.rows.map((row) => m.tokenizer.decode(row.tokens));
+}
+
+/** Destroys the GPU device under a loaded model and checks it recovers and still generates the same tokens. */
+async function deviceLoss(base: string) {
+  const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: 'onnx/model.onnx' });
+  const events: string[] = [];
+  m.on((e) => events.push(e.type));
+  const common = { promptIds: m.encode('hello world'), maxNewTokens: 16, sampling: GREEDY, seed: 0, stopTokens: [] };
+  const before = (await m.generate(common)).rows[0].tokens;
+  m.gpuDevice!.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  const after = (await m.generate(common)).rows[0].tokens;
+  const backend = m.device.backend;
+  await m.dispose();
+  return { before, after, events, backend };
+}
+
+window.harness ??= {};
+window.harness.runtime = {
+  LanguageModel,
+  load,
+  unload,
+  loadError,
+  zeroSteerParity,
+  residualsVsGolden,
+  steerByVector,
+  cacheVsRecompute,
+  sampleText,
+  deviceLoss,
+};
