@@ -148,7 +148,11 @@ class Encoder:
         s = self.inv[i]
         if s == EOT:
             return s
-        return bytes(U2B[c] for c in s).decode('utf-8', 'replace')
+        bs = bytes(U2B[c] for c in s)
+        try:
+            return bs.decode('utf-8')
+        except UnicodeDecodeError:  # a partial UTF-8 sequence: show the bytes
+            return ''.join(f'<0x{x:02X}>' for x in bs)
 
     def decode(self, ids):
         bs = b''
