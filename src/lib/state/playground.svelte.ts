@@ -21,7 +21,7 @@ import {
   type LatentSteer,
 } from '../ui/experiment';
 import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
-import { absoluteFolder, resolveModel, saeFolder } from '../ui/models';
+import { absoluteFolder, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
 import { GenerationRun } from './generation.svelte';
 
@@ -41,6 +41,8 @@ export interface PlaygroundOptions {
   baseUrl: string;
   /** Persist the experiment somewhere (local storage in the app); called on every change by the owner. */
   fetchCatalogue?: typeof fetchCatalogue;
+  /** Finds the SAE folder to load in a model folder (probing the server); injectable for tests. */
+  locateSae?: typeof locateSae;
 }
 
 function message(error: unknown): string {
@@ -123,7 +125,6 @@ export class Playground {
     if (this.phase === 'loading') return false;
     const previous = { phase: this.phase, progress: this.progress };
     const entry = resolveModel(id);
-    const sae = entry.saes.find((s) => s.id === saeId) ?? entry.saes[0];
     const base = this.#options.baseUrl;
     this.phase = 'loading';
     this.progress = { stage: 'download', message: `Opening ${entry.name}` };
@@ -131,8 +132,10 @@ export class Playground {
     try {
       const engine = await this.#engine;
       if (this.generating) engine.cancel();
-      const model = await engine.loadModel({ baseUrl: absoluteFolder(entry.folder, base) }, { backend: 'auto', onProgress });
-      const saeUrl = absoluteFolder(saeFolder(entry, sae.id), base);
+      const modelUrl = absoluteFolder(entry.folder, base);
+      const model = await engine.loadModel({ baseUrl: modelUrl }, { backend: 'auto', onProgress });
+      const chosenSae = await (this.#options.locateSae ?? locateSae)(modelUrl, saeId);
+      const saeUrl = absoluteFolder(saeFolder(entry, chosenSae), base);
       const saeInfo = await engine.loadSae(saeUrl, onProgress);
       const catalogue = await (this.#options.fetchCatalogue ?? fetchCatalogue)(saeUrl).catch((e: unknown) => {
         this.notify('warning', `Feature labels unavailable: ${message(e)}`);
@@ -143,7 +146,7 @@ export class Playground {
       this.catalogue = catalogue;
       this.loadedModel = id;
       this.experiment.model = id;
-      this.experiment.sae = sae.id;
+      this.experiment.sae = chosenSae;
       await this.#defineCustomPersonas(engine, saeInfo);
       this.presets = await engine.personas();
       this.analysis = null;

@@ -62,3 +62,34 @@ export function absoluteFolder(folder: string, base: string): string {
 export function saeFolder(model: ModelEntry, saeId: string): string {
   return `${model.folder}sae/${saeId}/`;
 }
+
+async function exists(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, { method: 'HEAD' });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The SAE folders a model folder holds, as hook names. A static server cannot list `sae/`, so this reads the layer
+ * count from config.json and probes `sae/blocks.<i>.hook_resid_post/cfg.json` for each layer.
+ */
+export async function discoverSaes(modelFolderUrl: string): Promise<string[]> {
+  const response = await fetch(new URL('config.json', modelFolderUrl));
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status} from ${response.url}`);
+  const config = (await response.json()) as Record<string, unknown>;
+  const layers = Number(config.n_layer ?? config.num_hidden_layers ?? 0);
+  const hooks = Array.from({ length: Math.min(64, Math.max(0, layers)) }, (_, i) => `blocks.${i}.hook_resid_post`);
+  const found = await Promise.all(hooks.map((h) => exists(new URL(`sae/${h}/cfg.json`, modelFolderUrl).href)));
+  return hooks.filter((_, i) => found[i]);
+}
+
+/** The preferred SAE when the folder has it, else the first one discovered; throws when there is none. */
+export async function locateSae(modelFolderUrl: string, preferred: string): Promise<string> {
+  if (await exists(new URL(`sae/${preferred}/cfg.json`, modelFolderUrl).href)) return preferred;
+  const found = await discoverSaes(modelFolderUrl);
+  if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json)`);
+  return found[0];
+}

@@ -61,7 +61,7 @@ class ScriptedEngine implements PlaygroundEngine {
 
 function make() {
   const engine = new ScriptedEngine();
-  const pg = new Playground(engine, { baseUrl: 'https://example.org/app/', fetchCatalogue: async () => null });
+  const pg = new Playground(engine, { baseUrl: 'https://example.org/app/', fetchCatalogue: async () => null, locateSae: async (_url, preferred) => preferred });
   return { engine, pg };
 }
 
