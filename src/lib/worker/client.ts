@@ -1,0 +1,101 @@
+// The page-side PlaygroundEngine: every call becomes a message to the engine worker, so model work never blocks
+// the UI. Same interface as the in-thread engine; typed errors arrive with their `name` intact.
+import type {
+  Analysis,
+  GenerateRequest,
+  GenerateResult,
+  LoadModelOptions,
+  ModelInfo,
+  ModelSource,
+  PersonaPreset,
+  PlaygroundEngine,
+  Progress,
+  SaeInfo,
+  TokenEvent,
+} from '../engine/api';
+import { fromWireError, type EngineReply, type EngineRequest, type EngineResults, type Port } from './protocol';
+
+type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Call = Distribute<Exclude<EngineRequest, { type: 'cancel' }>>;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onProgress?: (p: Progress) => void;
+  onToken?: (e: TokenEvent) => void;
+}
+
+export class WorkerEngine implements PlaygroundEngine {
+  private readonly port: Port & { terminate?: () => void };
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+
+  /** Starts the engine worker; tests may pass any Port speaking the protocol instead. */
+  constructor(port?: Port & { terminate?: () => void }) {
+    this.port = port ?? new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+    this.port.onmessage = (event: MessageEvent) => this.receive(event.data as EngineReply);
+  }
+
+  private receive(reply: EngineReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    if (reply.type === 'progress') p.onProgress?.(reply.progress);
+    else if (reply.type === 'token') p.onToken?.(reply.event);
+    else {
+      this.pending.delete(reply.id);
+      if (reply.type === 'result') p.resolve(reply.value);
+      else p.reject(fromWireError(reply.error));
+    }
+  }
+
+  private call<K extends Call['type']>(message: Extract<Call, { type: K }>, hooks: Partial<Pending> = {}): Promise<EngineResults[K]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...hooks });
+      this.port.postMessage({ ...message, id });
+    });
+  }
+
+  loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
+    const { onProgress, ...rest } = options;
+    return this.call({ type: 'loadModel', source, options: rest }, { onProgress });
+  }
+
+  loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo> {
+    return this.call({ type: 'loadSae', baseUrl }, { onProgress });
+  }
+
+  personas(): Promise<PersonaPreset[]> {
+    return this.call({ type: 'personas' });
+  }
+
+  definePersona(persona: PersonaPreset): Promise<void> {
+    return this.call({ type: 'definePersona', persona });
+  }
+
+  removePersona(id: string): Promise<void> {
+    return this.call({ type: 'removePersona', personaId: id });
+  }
+
+  analyse(prompt: string, topK: number): Promise<Analysis> {
+    return this.call({ type: 'analyse', prompt, topK });
+  }
+
+  generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
+    return this.call({ type: 'generate', request }, { onToken });
+  }
+
+  cancel(): void {
+    this.port.postMessage({ type: 'cancel' } satisfies EngineRequest);
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      await this.call({ type: 'dispose' });
+    } finally {
+      this.port.terminate?.();
+      for (const p of this.pending.values()) p.reject(new Error('The engine was disposed.'));
+      this.pending.clear();
+    }
+  }
+}

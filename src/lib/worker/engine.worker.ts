@@ -1,0 +1,28 @@
+// The engine worker: runs the in-thread PlaygroundEngine (src/lib/engine/playground.ts) off the main thread.
+// The glob keeps this file building whether or not that engine exists in this checkout.
+/// <reference lib="webworker" />
+import type { PlaygroundEngine } from '../engine/api';
+import { serveEngine } from './server';
+import type { Port } from './protocol';
+
+const modules = import.meta.glob<Record<string, unknown>>('../engine/playground.ts');
+
+let engine: Promise<PlaygroundEngine> | undefined;
+
+/** Accepts `createPlaygroundEngine()` (sync or async) or a class with a no-argument constructor. */
+async function createEngine(): Promise<PlaygroundEngine> {
+  for (const load of Object.values(modules)) {
+    const module = await load();
+    for (const [name, value] of Object.entries(module)) {
+      if (typeof value !== 'function') continue;
+      const f = value as { prototype?: { analyse?: unknown } } & (new () => PlaygroundEngine) & (() => unknown);
+      if (f.prototype && typeof f.prototype.analyse === 'function') return new f();
+      if (/^create\w*Engine$/.test(name)) return (await f()) as PlaygroundEngine;
+    }
+  }
+  throw Object.assign(new Error('This build has no in-thread engine (src/lib/engine/playground.ts).'), {
+    name: 'EngineUnavailableError',
+  });
+}
+
+serveEngine(self as unknown as Port, () => (engine ??= createEngine()));
