@@ -18,4 +18,9 @@ for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);
 mount(App, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI } });
 syncExperiment(pg, storage);
 
-registerServiceWorker().finally(() => pg.start());
+// Marks for the start-up benchmark: the first coloured token view is what a visitor waits for.
+registerServiceWorker()
+  .finally(() => pg.start())
+  .then(() => {
+    if (pg.analysis) performance.mark('playground:first-token-view');
+  });

@@ -63,9 +63,10 @@ export function saeFolder(model: ModelEntry, saeId: string): string {
   return `${model.folder}sae/${saeId}/`;
 }
 
+/** GET, not HEAD: the service worker caches GETs, so probing still answers offline. Probed files are small. */
 async function exists(url: string): Promise<boolean> {
   try {
-    const r = await fetch(url, { method: 'HEAD' });
+    const r = await fetch(url);
     return r.ok;
   } catch {
     return false;
@@ -87,6 +88,8 @@ export async function discoverSaes(modelFolderUrl: string): Promise<string[]> {
 }
 
 /** The preferred SAE when the folder has it, else the first one discovered; throws when there is none. */
+export { exists as folderFileExists };
+
 export async function locateSae(modelFolderUrl: string, preferred: string): Promise<string> {
   if (await exists(new URL(`sae/${preferred}/cfg.json`, modelFolderUrl).href)) return preferred;
   const found = await discoverSaes(modelFolderUrl);

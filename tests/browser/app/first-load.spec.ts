@@ -63,3 +63,30 @@ test('typing a prompt and analysing updates the token view; hovering a token sho
   await expect(page.locator(`[data-testid=feature-item][data-latent="${id}"]`).first()).toBeVisible();
   await shot(page, 'desktop-token-details');
 });
+
+test('every control has an accessible name, and tab order starts at the model picker then the prompt', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  const unnamed = await page.evaluate(() => {
+    const missing: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, input, select, textarea, [role=option], [role=img]')) {
+      if (el.closest('[hidden], details:not([open])')) continue;
+      const labelled =
+        el.getAttribute('aria-label') ||
+        el.getAttribute('aria-labelledby') ||
+        (el as HTMLInputElement).labels?.length ||
+        el.textContent?.trim() ||
+        el.getAttribute('title');
+      if (!labelled) missing.push(el.outerHTML.slice(0, 120));
+    }
+    return missing;
+  });
+  expect(unnamed).toEqual([]);
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('model-select')).toBeFocused();
+  for (let i = 0; i < 12; i++) {
+    if (await page.getByTestId('prompt').evaluate((el) => el === document.activeElement)) break;
+    await page.keyboard.press('Tab');
+  }
+  await expect(page.getByTestId('prompt')).toBeFocused();
+});
