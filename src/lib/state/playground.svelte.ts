@@ -240,9 +240,9 @@ export class Playground {
       this.notify('info', 'No persona or latent is turned up: both columns will match. Move a slider to steer.');
     const run = new GenerationRun(this.request());
     this.run = run;
-    // Analyse the prompt alongside, so the token view matches what was generated from.
-    if (this.analysedPrompt !== run.request.prompt) void this.analyse(run.request.prompt);
     try {
+      // Analyse the prompt first (the engine runs one job at a time), so the token view matches the generation.
+      if (this.analysedPrompt !== run.request.prompt) await this.analyse(run.request.prompt);
       const engine = await this.#engine;
       const result = await engine.generate(run.request, (event) => {
         if (this.run === run) run.push(event);
