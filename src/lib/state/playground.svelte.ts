@@ -96,6 +96,7 @@ export class Playground {
     return ids;
   });
   query: string = $derived(encodeExperiment(this.experiment));
+  steered = $derived(isSteered(this.experiment));
   stale = $derived(this.analysedPrompt !== null && this.analysedPrompt !== this.experiment.prompt);
 
   notify(kind: Notice['kind'], text: string): void {
@@ -236,8 +237,6 @@ export class Playground {
       this.notify('warning', 'Type a prompt to continue.');
       return;
     }
-    if (!isSteered(this.experiment))
-      this.notify('info', 'No persona or latent is turned up: both columns will match. Move a slider to steer.');
     const run = new GenerationRun(this.request());
     this.run = run;
     try {
