@@ -66,3 +66,38 @@ test('no layout shift while streaming', async ({ page }) => {
   expect(during).toEqual(before);
   expect(after).toEqual(before);
 });
+
+test('steer with a feature (add, then clamp) and with a custom persona made from latents', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  await setSampling(page, 8, 11);
+  const card = page.getByTestId('feature-card');
+  const latent = await card.getAttribute('data-latent');
+  await card.getByTestId('steer-with-this').click();
+  const steer = page.locator(`[data-testid=latent-steer][data-latent="${latent}"]`);
+  await expect(steer).toBeVisible();
+  const added = await generate(page);
+  expect(added.steered).not.toBe(added.baseline);
+
+  await steer.getByTestId('steer-method').selectOption('clamp');
+  const clamped = await generate(page);
+  expect(clamped.baseline).toBe(added.baseline);
+  await steer.getByRole('button', { name: /Remove steer/ }).click();
+  await expect(steer).toHaveCount(0);
+
+  await page.getByText('Make a persona from latents').click();
+  await page.getByTestId('custom-name').fill('My mix');
+  await page.getByTestId('custom-latents').fill(`${latent}:8`);
+  await page.getByTestId('custom-create').click();
+  const custom = page.locator('[data-testid=persona]', { hasText: 'My mix' });
+  await expect(custom).toBeVisible();
+  await expect(custom.getByTestId('persona-value')).toHaveText('+1');
+  const mixed = await generate(page);
+  expect(mixed.steered).not.toBe(mixed.baseline);
+  expect(page.url()).toContain('cp=');
+
+  // A latent id beyond the SAE is refused with a message, nothing else changes.
+  await page.getByTestId('custom-latents').fill('999999');
+  await page.getByTestId('custom-create').click();
+  await expect(page.getByRole('alert').filter({ hasText: 'not a latent id' })).toBeVisible();
+});
