@@ -21,7 +21,7 @@ import {
   type LatentSteer,
 } from '../ui/experiment';
 import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
-import { absoluteFolder, locateSae, resolveModel, saeFolder } from '../ui/models';
+import { absoluteFolder, discoverSaes, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
 import { GenerationRun } from './generation.svelte';
 
@@ -43,6 +43,7 @@ export interface PlaygroundOptions {
   fetchCatalogue?: typeof fetchCatalogue;
   /** Finds the SAE folder to load in a model folder (probing the server); injectable for tests. */
   locateSae?: typeof locateSae;
+  discoverSaes?: typeof discoverSaes;
 }
 
 function message(error: unknown): string {
@@ -65,6 +66,8 @@ export class Playground {
   loadedModel = $state<string | null>(null);
   presets = $state.raw<PersonaPreset[]>([]);
   catalogue = $state.raw<FeatureCatalogue | null>(null);
+  /** SAE hooks found in the loaded model's folder, for the picker. */
+  saeOptions = $state.raw<string[]>([]);
   analysis = $state.raw<Analysis | null>(null);
   analysedPrompt = $state<string | null>(null);
   analysing = $state(false);
@@ -155,6 +158,12 @@ export class Playground {
       this.run = null;
       this.phase = 'ready';
       this.progress = { stage: 'ready', message: `${model.name} ready` };
+      this.saeOptions = [chosenSae];
+      void (this.#options.discoverSaes ?? discoverSaes)(modelUrl)
+        .then((found) => {
+          if (this.loadedModel === id) this.saeOptions = found.includes(chosenSae) ? found : [chosenSae, ...found];
+        })
+        .catch(() => undefined);
       return true;
     } catch (error) {
       this.notify('error', `Could not load "${entry.name}" from ${entry.folder}: ${message(error)}`);

@@ -61,7 +61,7 @@ class ScriptedEngine implements PlaygroundEngine {
 
 function make() {
   const engine = new ScriptedEngine();
-  const pg = new Playground(engine, { baseUrl: 'https://example.org/app/', fetchCatalogue: async () => null, locateSae: async (_url, preferred) => preferred });
+  const pg = new Playground(engine, { baseUrl: 'https://example.org/app/', fetchCatalogue: async () => null, locateSae: async (_url, preferred) => preferred, discoverSaes: async () => ['blocks.1.hook_resid_post', 'blocks.2.hook_resid_post'] });
   return { engine, pg };
 }
 
@@ -159,5 +159,21 @@ describe('Playground state', () => {
     expect(rows.k).toBe(2);
     expect(Array.from(rows.indices)).toEqual([4, 2, -1, -1]);
     expect(Array.from(rows.values)).toEqual([3, 1, 0, 0]);
+  });
+});
+
+describe('SAE choice', () => {
+  it('lists the SAEs found in the model folder after loading', async () => {
+    const engine = new ScriptedEngine();
+    const pg = new Playground(engine, {
+      baseUrl: 'https://example.org/',
+      fetchCatalogue: async () => null,
+      locateSae: async () => 'blocks.2.hook_resid_post',
+      discoverSaes: async () => ['blocks.1.hook_resid_post', 'blocks.2.hook_resid_post'],
+    });
+    await pg.start();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(pg.experiment.sae).toBe('blocks.2.hook_resid_post');
+    expect(pg.saeOptions).toEqual(['blocks.1.hook_resid_post', 'blocks.2.hook_resid_post']);
   });
 });
