@@ -1,6 +1,7 @@
 // Runtime entry points for Playwright specs and the benchmark: each scenario runs in the page and returns plain
 // numbers/strings so the spec can assert on them (page.evaluate only carries structured-cloneable data).
 import { LanguageModel, GREEDY, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
+import { ortWasmPaths } from '../../src/lib/runtime/ort';
 
 interface Golden {
   prompts: { prompt: string; input_ids: number[]; residuals: Record<string, number[][]>; logits_last: number[]; greedy_64?: number[] }[];
@@ -134,8 +135,86 @@ async function deviceLoss(base: string) {
   return { before, after, events, backend };
 }
 
+interface BenchOptions {
+  onnxFile: string;
+  prompt: string;
+  newTokens: number;
+  /** Layer to capture each step (-1 = plain: nothing instrumented). */
+  captureLayer: number;
+  runs: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Our engine: greedy generation of `newTokens`, median over runs after a warm-up (shader compilation). */
+async function benchEngine(base: string, o: BenchOptions) {
+  const layers = o.captureLayer >= 0 ? [o.captureLayer] : [];
+  const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: o.onnxFile, layers });
+  const common = {
+    promptIds: m.encode(o.prompt),
+    sampling: GREEDY,
+    seed: 0,
+    stopTokens: [],
+    capture: layers,
+  };
+  await m.generate({ ...common, maxNewTokens: 8 });
+  const prefill: number[] = [];
+  const decode: number[] = [];
+  let tokens = 0;
+  for (let i = 0; i < o.runs; i++) {
+    const r = await m.generate({ ...common, maxNewTokens: o.newTokens });
+    prefill.push(r.prefillMs);
+    decode.push(r.decodeTokensPerSecond);
+    tokens = r.rows[0].tokens.length;
+  }
+  const device = `${m.device.backend} (${m.device.adapter ?? m.device.fallbackReason})`;
+  await m.dispose();
+  return { prefillMs: median(prefill), decodeTps: median(decode), tokens, promptTokens: common.promptIds.length, device };
+}
+
+/** transformers.js generate() on the same folder, ONNX file, ORT build and device kind; greedy, fixed length. */
+async function benchTransformers(base: string, o: BenchOptions & { dtype: string }) {
+  const t = await import('@huggingface/transformers');
+  const root = new URL(base, location.href);
+  const parts = root.pathname.replace(/\/$/, '').split('/');
+  const id = parts.pop()!;
+  t.env.allowRemoteModels = false;
+  t.env.allowLocalModels = true;
+  t.env.useBrowserCache = false;
+  t.env.localModelPath = `${parts.join("/")}/`;
+  // Same ORT module as ours (package.json overrides dedupe it); point it at our own .wasm, never a CDN.
+  (t.env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
+  const tokenizer = await t.AutoTokenizer.from_pretrained(id);
+  const model = await t.AutoModelForCausalLM.from_pretrained(id, { device: 'webgpu', dtype: o.dtype as 'q4' });
+  const inputs = tokenizer(o.prompt);
+  const run = async (n: number) => {
+    const stamps: number[] = [];
+    const streamer = { put: () => void stamps.push(performance.now()), end: () => {} };
+    const t0 = performance.now();
+    const out = (await model.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never)) as { dims: number[] };
+    const end = performance.now();
+    // put() is called once for the prompt, then once per new token.
+    const gen = stamps.slice(stamps.length - n);
+    return { prefillMs: gen[0] - t0, decodeTps: (n - 1) * 1000 / (end - gen[0]), tokens: out.dims[1] - (inputs.input_ids as { dims: number[] }).dims[1] };
+  };
+  await run(8);
+  const results = [];
+  for (let i = 0; i < o.runs; i++) results.push(await run(o.newTokens));
+  await (model as unknown as { dispose(): Promise<void> }).dispose();
+  return {
+    prefillMs: median(results.map((r) => r.prefillMs)),
+    decodeTps: median(results.map((r) => r.decodeTps)),
+    tokens: results[0].tokens,
+  };
+}
+
 window.harness ??= {};
 window.harness.runtime = {
+  benchEngine,
+  benchTransformers,
   LanguageModel,
   load,
   unload,

@@ -7,10 +7,15 @@ import type { InferenceSession, OrtApi } from './ort-types';
 
 let configured = false;
 
+/** Where ORT's .wasm lives in our bundle; also handed to transformers.js in the benchmark so it never uses a CDN. */
+export function ortWasmPaths(): { wasm: string } {
+  return { wasm: new URL(wasmUrl, self.location.href).href };
+}
+
 /** ORT with its environment set up for this page or worker. */
 export function getOrt(): OrtApi {
   if (!configured) {
-    ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+    ort.env.wasm.wasmPaths = ortWasmPaths();
     // Threads need SharedArrayBuffer, which only cross-origin-isolated pages get.
     const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
     ort.env.wasm.numThreads = isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;

@@ -1,0 +1,80 @@
+// `npm run bench`: starts the Vite dev server, opens harness.html in headless Chromium with WebGPU and runs every
+// suite in bench/suites/ (alphabetical order; each sees the results of the ones before it). Prints a table and
+// writes bench/latest.json. A suite exports `name` and `async run({ page, model, results, log })` returning
+// { values: {key: number|string}, rows: [[label, value, unit]] }.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PORT = Number(process.env.BENCH_PORT ?? 5199);
+const ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** The embedded model if it has landed, else the smoke export, else a fixture; the report says which. */
+function pickModel() {
+  for (const [dir, file, note] of [
+    ['voices', 'onnx/model_q4.onnx', 'embedded Voices model (q4)'],
+    ['voices-smoke', 'onnx/model_q4.onnx', 'Voices smoke export (q4): NOT the embedded model'],
+    ['fixtures/tiny-gpt2', 'onnx/model.onnx', 'tiny-gpt2 fixture (fp32): NOT the embedded model'],
+  ])
+    if (existsSync(join(root, 'models', dir, file)))
+      return { base: `/models/${dir}/`, onnxFile: file, dtype: file.includes('q4') ? 'q4' : 'fp32', note, dir };
+  throw new Error('No model to benchmark under models/.');
+}
+
+async function waitFor(url, ms) {
+  // The first request makes Vite transform the harness; wait until it answers.
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(existsSync);
+// No file watching or HMR: other work in the tree must not reload the page mid-measurement.
+const server = await createServer({
+  root,
+  configFile: join(root, 'vite.config.ts'),
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port: PORT, strictPort: true, hmr: false, watch: null },
+});
+await server.listen();
+let browser;
+try {
+  await waitFor(`http://127.0.0.1:${PORT}/harness.html`, 120_000);
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`http://127.0.0.1:${PORT}/harness.html`);
+  await page.waitForFunction(() => window.harness?.runtime);
+  const model = pickModel();
+  const results = { model: model.note, model_dir: model.dir, onnx_file: model.onnxFile };
+  const rows = [];
+  const suites = readdirSync(join(root, 'bench/suites')).filter((f) => f.endsWith('.mjs')).sort();
+  for (const file of suites) {
+    const suite = await import(pathToFileURL(join(root, 'bench/suites', file)).href);
+    console.error(`running ${suite.name ?? file} ...`);
+    const out = await suite.run({ page, model, results, log: (m) => console.error(`  ${m}`) });
+    Object.assign(results, out.values);
+    rows.push(...out.rows);
+  }
+  results.machine = `${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; ${await browser.version()}`;
+  results.date = new Date().toISOString();
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\nModel: ${model.note}\nDevice: ${results.device}\n`);
+  for (const [label, value, unit] of rows)
+    console.log(`${label.padEnd(width)}  ${typeof value === 'number' ? value.toFixed(2).padStart(10) : String(value).padStart(10)} ${unit}`);
+  writeFileSync(join(root, 'bench/latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log('\nwrote bench/latest.json');
+} finally {
+  await browser?.close();
+  await server.close();
+}
