@@ -135,6 +135,59 @@ async function deviceLoss(base: string) {
   return { before, after, events, backend };
 }
 
+/**
+ * The SAE layer's contract on WebGPU: captured residual buffers are readable by our own compute/copy passes on
+ * `gpuDevice`, and a steering vector written into a GPUBuffer steers exactly like the same Float32Array.
+ */
+async function sharedDevice(base: string) {
+  const m = await load(base, { backend: 'webgpu', onnxFile: 'onnx/model.onnx' });
+  const device = m.gpuDevice!;
+  const d = m.config.hidden;
+  const rows = 2;
+  const vectors = new Float32Array(rows * d);
+  for (let i = d; i < 2 * d; i++) vectors[i] = Math.cos(i);
+  const steerBuffer = device.createBuffer({
+    label: 'harness.steer',
+    size: vectors.byteLength,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
+  device.queue.writeBuffer(steerBuffer, 0, vectors);
+  const common = { promptIds: m.encode('hello world'), maxNewTokens: 6, sampling: GREEDY, seed: 0, stopTokens: [], rows, capture: [1] };
+  let copyError = 0;
+  let validation = '';
+  const fromGpu: number[][] = [];
+  const fromCpu: number[][] = [];
+  const gpuRun = await m.generate({
+    ...common,
+    steering: new Map([[1, { vectors: steerBuffer, positions: 'all' as const }]]),
+    onStep: async (e) => {
+      const c = e.captures.get(1)!;
+      const bytes = c.dims.reduce((a, b) => a * b, 1) * 4;
+      device.pushErrorScope('validation');
+      const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(c.gpuBuffer!, 0, staging, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+      const error = await device.popErrorScope();
+      if (error) validation = error.message;
+      await staging.mapAsync(GPUMapMode.READ);
+      const copied = new Float32Array(staging.getMappedRange().slice(0));
+      staging.destroy();
+      const read = await c.read();
+      copyError = Math.max(copyError, maxAbsDiff(copied, read));
+      fromGpu.push([...read]);
+    },
+  });
+  const cpuRun = await m.generate({
+    ...common,
+    steering: new Map([[1, { vectors, positions: 'all' as const }]]),
+    onStep: async (e) => void fromCpu.push([...(await e.captures.get(1)!.read())]),
+  });
+  steerBuffer.destroy();
+  const steerError = Math.max(...fromGpu.map((g, i) => maxAbsDiff(g, fromCpu[i])));
+  return { copyError, validation, steerError, sameTokens: JSON.stringify(gpuRun.rows) === JSON.stringify(cpuRun.rows) };
+}
+
 interface BenchOptions {
   onnxFile: string;
   prompt: string;
@@ -225,4 +278,5 @@ window.harness.runtime = {
   cacheVsRecompute,
   sampleText,
   deviceLoss,
+  sharedDevice,
 };

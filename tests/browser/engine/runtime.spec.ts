@@ -111,3 +111,13 @@ test('a lost GPU device is replaced and generation continues with the same resul
   expect(r.events).toContain('device-restored');
   expect(r.after).toEqual(r.before);
 });
+
+test('captures are readable on the shared GPUDevice, and a GPUBuffer steers like the same Float32Array', async ({ page }) => {
+  await open(page);
+  const r = await call(page, 'sharedDevice', GPT2);
+  expect(r.validation).toBe('');
+  expect(r.copyError).toBe(0);
+  expect(r.steerError).toBeLessThanOrEqual(1e-6);
+  expect(r.sameTokens).toBe(true);
+  await call(page, 'unload');
+});
