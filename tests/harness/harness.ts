@@ -8,4 +8,5 @@ declare global {
 // Registering modules are imported (and so evaluated) before this body runs: each creates the registry if needed.
 window.harness ??= {};
 import './runtime';
+import './sae';
 export {};

@@ -1,0 +1,288 @@
+// One small class per SAE pass: each owns its pipeline (compiled once, `override` constants fixed at creation)
+// and records its dispatches into a caller's command encoder with `run(encoder, ...)`.
+import type { SaeConfig } from '../../sae/types';
+import { Kernel } from '../kernel';
+import { u32s, UniformPool } from '../uniforms';
+import decodeWgsl from './decode.wgsl?raw';
+import encodeFinalizeWgsl from './encodeFinalize.wgsl?raw';
+import encodePromptWgsl from './encodePrompt.wgsl?raw';
+import encodeTokenWgsl from './encodeToken.wgsl?raw';
+import monitorWgsl from './monitor.wgsl?raw';
+import prepareInputWgsl from './prepareInput.wgsl?raw';
+import reconstructionErrorWgsl from './reconstructionError.wgsl?raw';
+import steerComposeWgsl from './steerCompose.wgsl?raw';
+import topkWgsl from './topk.wgsl?raw';
+import type { SaeGpuWeights } from './weights';
+
+const NORM_CODES = { none: 0, constant_norm_rescale: 1, layer_norm: 2, expected_average_only_in: 3 } as const;
+
+/** Where residual rows come from: `tokens` rows gathered as `tokensPerRow` consecutive positions per batch row. */
+export interface ResidualSource {
+  buffer: GPUBuffer;
+  /** Float offset of the first gathered position. */
+  offset: number;
+  /** Floats between batch rows. */
+  rowStride: number;
+  tokensPerRow: number;
+  tokens: number;
+}
+
+export class PrepareInputPass {
+  private kernel: Kernel;
+  private uniforms: UniformPool;
+  constructor(
+    device: GPUDevice,
+    private config: SaeConfig,
+  ) {
+    this.kernel = new Kernel(device, {
+      label: 'SaePrepareInput',
+      code: prepareInputWgsl,
+      constants: { CENTER: config.centerResidual ? 1 : 0, NORM: NORM_CODES[config.normalizeActivations] },
+    });
+    this.uniforms = new UniformPool(device, 'SaePrepareInput');
+  }
+
+  run(encoder: GPUCommandEncoder, source: ResidualSource, raw: GPUBuffer, xn: GPUBuffer): void {
+    const u = this.uniforms.get(
+      'main',
+      [source.tokens, this.config.dIn, source.offset, source.rowStride, source.tokensPerRow, this.config.inputScale],
+      ['u32', 'u32', 'u32', 'u32', 'u32', 'f32'],
+    );
+    this.kernel.dispatch(encoder, this.kernel.bind('bind', [u, source.buffer, raw, xn]), source.tokens);
+  }
+}
+
+const GEMV_WG = 64;
+
+/** Split-K for the GEMV: enough workgroups to fill the device, at least 32 inputs per split. */
+export function encodeTokenSplits(groups: number, dIn: number): number {
+  const wgX = Math.ceil(groups / GEMV_WG);
+  return Math.max(1, Math.min(Math.ceil(64 / wgX), Math.ceil(dIn / 32)));
+}
+
+export class EncodeTokenPass {
+  private gemv: Kernel;
+  private finalize: Kernel;
+  private uniforms: UniformPool;
+  constructor(
+    device: GPUDevice,
+    private weights: SaeGpuWeights,
+  ) {
+    this.gemv = new Kernel(device, { label: 'SaeEncodeToken', code: encodeTokenWgsl, constants: { WG: GEMV_WG, F16: weights.f16 ? 1 : 0 } });
+    this.finalize = new Kernel(device, {
+      label: 'SaeEncodeFinalize',
+      code: encodeFinalizeWgsl,
+      constants: { ACT: weights.sae.config.architecture === 'jumprelu' ? 1 : 0 },
+    });
+    this.uniforms = new UniformPool(device, 'SaeEncodeToken');
+  }
+
+  partialFloats(tokens: number): number {
+    const dIn = this.weights.sae.config.dIn;
+    return Math.max(...this.weights.encoderChunks.map((c) => encodeTokenSplits(c.groups, dIn) * tokens * c.colsPad));
+  }
+
+  run(encoder: GPUCommandEncoder, tokens: number, xn: GPUBuffer, partial: GPUBuffer, acts: GPUBuffer): void {
+    const { dIn, dSae } = this.weights.sae.config;
+    this.weights.encoderChunks.forEach((chunk, c) => {
+      const splits = encodeTokenSplits(chunk.groups, dIn);
+      const kPerSplit = Math.ceil(dIn / splits);
+      const u1 = this.uniforms.get(`gemv${c}`, [tokens, dIn, chunk.groups, chunk.colsPad, kPerSplit], u32s(5));
+      this.gemv.dispatch(encoder, this.gemv.bind(`chunk${c}`, [u1, xn, chunk.buffer, partial]), Math.ceil(chunk.groups / GEMV_WG), splits, tokens);
+      const u2 = this.uniforms.get(`finalize${c}`, [tokens, chunk.count, chunk.colsPad, splits, chunk.start, dSae], u32s(6));
+      this.finalize.dispatch(
+        encoder,
+        this.finalize.bind(`chunk${c}`, [u2, partial, this.weights.encoderBias, this.weights.threshold, acts]),
+        Math.ceil(chunk.count / 64),
+        tokens,
+      );
+    });
+  }
+}
+
+export class EncodePromptPass {
+  private kernel: Kernel;
+  private uniforms: UniformPool;
+  constructor(
+    device: GPUDevice,
+    private weights: SaeGpuWeights,
+  ) {
+    this.kernel = new Kernel(device, {
+      label: 'SaeEncodePrompt',
+      code: encodePromptWgsl,
+      constants: { F16: weights.f16 ? 1 : 0, ACT: weights.sae.config.architecture === 'jumprelu' ? 1 : 0 },
+    });
+    this.uniforms = new UniformPool(device, 'SaeEncodePrompt');
+  }
+
+  run(encoder: GPUCommandEncoder, tokens: number, xn: GPUBuffer, acts: GPUBuffer): void {
+    const { dIn, dSae } = this.weights.sae.config;
+    this.weights.encoderChunks.forEach((chunk, c) => {
+      const u = this.uniforms.get(`chunk${c}`, [tokens, dIn, chunk.groups, chunk.count, chunk.start, dSae], u32s(6));
+      this.kernel.dispatch(
+        encoder,
+        this.kernel.bind(`chunk${c}`, [u, xn, chunk.buffer, this.weights.encoderBias, this.weights.threshold, acts]),
+        Math.ceil(chunk.groups / 16),
+        Math.ceil(tokens / 64),
+      );
+    });
+  }
+}
+
+export class TopKPass {
+  private kernels = new Map<boolean, Kernel>();
+  private uniforms: UniformPool;
+  constructor(private device: GPUDevice) {
+    this.uniforms = new UniformPool(device, 'SaeTopK');
+  }
+
+  private kernel(mask: boolean): Kernel {
+    let k = this.kernels.get(mask);
+    if (!k) {
+      k = new Kernel(this.device, { label: mask ? 'SaeTopK.mask' : 'SaeTopK', code: topkWgsl, constants: { MASK: mask ? 1 : 0 } });
+      this.kernels.set(mask, k);
+    }
+    return k;
+  }
+
+  /** Top `k` of each of `rows` rows of `values` [rows, width] → indices/values [rows, k]; `scratch` holds rows·k u32. */
+  run(
+    encoder: GPUCommandEncoder,
+    io: { rows: number; width: number; k: number; values: GPUBuffer; indices: GPUBuffer; topValues: GPUBuffer; scratch: GPUBuffer; mask?: boolean; slot?: string },
+  ): void {
+    const kernel = this.kernel(io.mask ?? false);
+    const u = this.uniforms.get(io.slot ?? 'main', [io.rows, io.width, io.k], u32s(3));
+    kernel.dispatch(encoder, kernel.bind('bind', [u, io.values, io.indices, io.topValues, io.scratch]), io.rows);
+  }
+}
+
+export class DecodePass {
+  private decode: Kernel;
+  private error: Kernel;
+  private uniforms: UniformPool;
+  constructor(
+    device: GPUDevice,
+    private weights: SaeGpuWeights,
+  ) {
+    this.decode = new Kernel(device, { label: 'SaeDecode', code: decodeWgsl });
+    this.error = new Kernel(device, { label: 'SaeReconstructionError', code: reconstructionErrorWgsl });
+    this.uniforms = new UniformPool(device, 'SaeDecode');
+  }
+
+  /** x̂ from dense activations; then, when `error` is given, |x − x̂| / |x| per token. */
+  run(encoder: GPUCommandEncoder, tokens: number, acts: GPUBuffer, xHat: GPUBuffer, x?: GPUBuffer, error?: GPUBuffer): void {
+    const { dIn, dSae } = this.weights.sae.config;
+    this.weights.decoderChunks.forEach((chunk, c) => {
+      const u = this.uniforms.get(`chunk${c}`, [tokens, dIn, dSae, chunk.start, chunk.count, c > 0 ? 1 : 0], u32s(6));
+      this.decode.dispatch(encoder, this.decode.bind(`chunk${c}`, [u, acts, chunk.buffer, this.weights.decoderBias, xHat]), Math.ceil(dIn / 64), tokens);
+    });
+    if (x && error) {
+      const u = this.uniforms.get('error', [tokens, dIn], u32s(2));
+      this.error.dispatch(encoder, this.error.bind('bind', [u, x, xHat, error]), tokens);
+    }
+  }
+}
+
+/** Steering terms per batch row, already flattened for the GPU (see `packSteeringRows`). */
+export interface PackedSteering {
+  rows: number;
+  rowTerms: Uint32Array; // [rows × 4]
+  latents: Uint32Array;
+  latentCoefs: Float32Array;
+  vectors: Float32Array; // [nVectors × dIn]
+  vectorCoefs: Float32Array;
+}
+
+export interface SteeringRow {
+  latents: { latent: number; coefficient: number }[];
+  vectors: { vector: Float32Array; coefficient: number }[];
+}
+
+export function packSteeringRows(rows: SteeringRow[], dIn: number): PackedSteering {
+  const rowTerms = new Uint32Array(rows.length * 4);
+  const latents: number[] = [];
+  const latentCoefs: number[] = [];
+  const vectorCoefs: number[] = [];
+  const vectorList: Float32Array[] = [];
+  rows.forEach((row, r) => {
+    rowTerms.set([latents.length, row.latents.length, vectorList.length, row.vectors.length], r * 4);
+    for (const t of row.latents) {
+      latents.push(t.latent);
+      latentCoefs.push(t.coefficient);
+    }
+    for (const v of row.vectors) {
+      vectorList.push(v.vector);
+      vectorCoefs.push(v.coefficient);
+    }
+  });
+  const vectors = new Float32Array(Math.max(1, vectorList.length) * dIn);
+  vectorList.forEach((v, i) => vectors.set(v, i * dIn));
+  return {
+    rows: rows.length,
+    rowTerms,
+    latents: Uint32Array.from(latents.length ? latents : [0]),
+    latentCoefs: Float32Array.from(latentCoefs.length ? latentCoefs : [0]),
+    vectors,
+    vectorCoefs: Float32Array.from(vectorCoefs.length ? vectorCoefs : [0]),
+  };
+}
+
+export class SteerComposePass {
+  private kernel: Kernel;
+  private uniforms: UniformPool;
+  constructor(
+    device: GPUDevice,
+    private weights: SaeGpuWeights,
+  ) {
+    this.kernel = new Kernel(device, { label: 'SaeSteerCompose', code: steerComposeWgsl });
+    this.uniforms = new UniformPool(device, 'SaeSteerCompose');
+  }
+
+  /** Writes each row's direction into `out` at `offset + row·rowStride` (floats). `terms` are GPU copies of a PackedSteering. */
+  run(
+    encoder: GPUCommandEncoder,
+    rows: number,
+    terms: { rowTerms: GPUBuffer; latents: GPUBuffer; latentCoefs: GPUBuffer; vectors: GPUBuffer; vectorCoefs: GPUBuffer },
+    out: { buffer: GPUBuffer; offset: number; rowStride: number },
+  ): void {
+    const { dIn } = this.weights.sae.config;
+    this.weights.decoderChunks.forEach((chunk, c) => {
+      const u = this.uniforms.get(`chunk${c}`, [rows, dIn, out.offset, out.rowStride, chunk.start, chunk.count, c > 0 ? 1 : 0], u32s(7));
+      this.kernel.dispatch(
+        encoder,
+        this.kernel.bind(`chunk${c}`, [u, terms.rowTerms, terms.latents, terms.latentCoefs, terms.vectors, terms.vectorCoefs, chunk.buffer, out.buffer]),
+        Math.ceil(dIn / 64),
+        rows,
+      );
+    });
+  }
+}
+
+export class MonitorPass {
+  private kernel: Kernel;
+  private uniforms: UniformPool;
+  constructor(
+    device: GPUDevice,
+    private config: SaeConfig,
+  ) {
+    this.kernel = new Kernel(device, { label: 'SaeMonitor', code: monitorWgsl });
+    this.uniforms = new UniformPool(device, 'SaeMonitor');
+  }
+
+  run(
+    encoder: GPUCommandEncoder,
+    tokens: number,
+    personas: { count: number; table: GPUBuffer; latents: GPUBuffer; coefs: GPUBuffer; vectors: GPUBuffer },
+    acts: GPUBuffer,
+    raw: GPUBuffer,
+    out: GPUBuffer,
+  ): void {
+    const u = this.uniforms.get('main', [tokens, personas.count, this.config.dIn, this.config.dSae], u32s(4));
+    this.kernel.dispatch(
+      encoder,
+      this.kernel.bind('bind', [u, personas.table, personas.latents, personas.coefs, personas.vectors, acts, raw, out]),
+      Math.ceil(personas.count / 64),
+      tokens,
+    );
+  }
+}

@@ -1,0 +1,116 @@
+// Per-row top-k on the GPU: one workgroup per row finds the k-th largest by radix select on the composite key
+// (value, lower index first) with workgroup atomics — 4 byte-passes on the value, then 4 on the index among
+// elements tied with the threshold — so exactly k elements are chosen, deterministically. The chosen ones are
+// ranked (k² comparisons, cheap for the k a UI shows) and written sorted. With MASK, unchosen entries are zeroed in
+// place (TopK SAEs: the dense activation becomes the masked one the decoder needs).
+override MASK: bool = false;
+const WG: u32 = 256u;
+
+struct Params {
+  rows: u32,
+  width: u32,
+  k: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> values: array<f32>;
+@group(0) @binding(2) var<storage, read_write> outIndices: array<i32>;
+@group(0) @binding(3) var<storage, read_write> outValues: array<f32>;
+@group(0) @binding(4) var<storage, read_write> chosen: array<u32>;
+
+var<workgroup> hist: array<atomic<u32>, 256>;
+var<workgroup> prefix: u32;
+var<workgroup> mask: u32;
+var<workgroup> remaining: u32;
+var<workgroup> valueThreshold: u32;
+var<workgroup> written: atomic<u32>;
+
+/** Order-preserving map of f32 to u32 (larger float → larger key). */
+fn orderKey(v: f32) -> u32 {
+  let b = bitcast<u32>(v);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+fn indexKey(j: u32) -> u32 { return ~j; }
+
+/** 1 when (vk, j) is ordered before (vk2, j2): larger value first, then lower index. */
+fn before(vk: u32, j: u32, vk2: u32, j2: u32) -> bool {
+  return vk > vk2 || (vk == vk2 && j < j2);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let row = wid.x;
+  let base = row * p.width;
+  if (lid == 0u) {
+    prefix = 0u;
+    mask = 0u;
+    remaining = p.k;
+    atomicStore(&written, 0u);
+  }
+  workgroupBarrier();
+  for (var step = 0u; step < 8u; step++) {
+    let shift = 24u - 8u * (step % 4u);
+    atomicStore(&hist[lid], 0u);
+    workgroupBarrier();
+    let pre = prefix;
+    let msk = mask;
+    let thr = valueThreshold;
+    for (var j = lid; j < p.width; j += WG) {
+      let vk = orderKey(values[base + j]);
+      if (step < 4u) {
+        if ((vk & msk) == pre) { atomicAdd(&hist[(vk >> shift) & 255u], 1u); }
+      } else {
+        let ik = indexKey(j);
+        if (vk == thr && (ik & msk) == pre) { atomicAdd(&hist[(ik >> shift) & 255u], 1u); }
+      }
+    }
+    workgroupBarrier();
+    if (lid == 0u) {
+      var cum = 0u;
+      for (var d = 255i; d >= 0i; d--) {
+        let c = atomicLoad(&hist[u32(d)]);
+        if (cum + c >= remaining) {
+          prefix = prefix | (u32(d) << shift);
+          mask = mask | (255u << shift);
+          remaining = remaining - cum;
+          break;
+        }
+        cum += c;
+      }
+      if (step == 3u) {
+        valueThreshold = prefix;
+        prefix = 0u;
+        mask = 0u;
+      }
+    }
+    workgroupBarrier();
+  }
+  let thr = valueThreshold;
+  let indexThr = prefix;
+  for (var j = lid; j < p.width; j += WG) {
+    let v = values[base + j];
+    let vk = orderKey(v);
+    let take = vk > thr || (vk == thr && indexKey(j) >= indexThr);
+    if (take) {
+      let slot = atomicAdd(&written, 1u);
+      chosen[row * p.k + slot] = j;
+    } else if (MASK) {
+      values[base + j] = 0.0;
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+  for (var m = lid; m < p.k; m += WG) {
+    let j = chosen[row * p.k + m];
+    let v = values[base + j];
+    let vk = orderKey(v);
+    var rank = 0u;
+    for (var n = 0u; n < p.k; n++) {
+      let j2 = chosen[row * p.k + n];
+      if (before(orderKey(values[base + j2]), j2, vk, j)) { rank++; }
+    }
+    outIndices[row * p.k + rank] = i32(j);
+    outValues[row * p.k + rank] = v;
+  }
+}

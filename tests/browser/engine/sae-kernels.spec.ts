@@ -1,0 +1,62 @@
+// Every SAE kernel against its TypeScript reference (relative error ≤ 1e-4) on random data with awkward sizes, and
+// fixtures of each SAE format giving identical encodings on the GPU.
+import { expect, test, type Page } from '@playwright/test';
+
+const TOL = 1e-4;
+
+async function open(page: Page) {
+  await page.goto('harness.html');
+  await page.waitForFunction(() => (window as any).harness?.sae !== undefined);
+}
+
+type Case = Record<string, unknown>;
+async function run(page: Page, c: Case) {
+  return page.evaluate((c) => (window as any).harness.sae.kernelCase(c), c);
+}
+
+function expectClose(r: Awaited<ReturnType<typeof run>>) {
+  expect(r.preprocessRel).toBeLessThanOrEqual(TOL);
+  expect(r.encodeRel).toBeLessThanOrEqual(TOL);
+  expect(r.topIndexMismatches).toBe(0);
+  expect(r.topValueRel).toBeLessThanOrEqual(TOL);
+  expect(r.decodeRel).toBeLessThanOrEqual(TOL);
+  expect(r.errorRel).toBeLessThanOrEqual(TOL);
+  expect(r.steerRel).toBeLessThanOrEqual(TOL);
+}
+
+test.describe('SAE kernels vs TypeScript reference', () => {
+  test.beforeEach(async ({ page }) => open(page));
+
+  const cases: [string, Case][] = [
+    ['TopK, one token, awkward sizes, k = 1', { dIn: 37, dSae: 203, tokens: 1, architecture: 'topk', saeK: 5, topK: 1 }],
+    ['ReLU, one token, k = d_sae', { dIn: 50, dSae: 99, tokens: 1, architecture: 'standard', topK: 99 }],
+    ['JumpReLU, few tokens on the GEMV path', { dIn: 70, dSae: 333, tokens: 3, architecture: 'jumprelu', topK: 8, mode: 'token' }],
+    ['TopK, 300-token prompt on the tiled GEMM', { dIn: 67, dSae: 250, tokens: 300, architecture: 'topk', saeK: 12, topK: 8, mode: 'prompt' }],
+    ['ReLU prompt, k = d_sae, layer_norm + centring', { dIn: 33, dSae: 45, tokens: 17, architecture: 'standard', topK: 45, mode: 'prompt', normalize: 'layer_norm', center: true }],
+    ['F16-packed weights, GEMV and GEMM', { dIn: 45, dSae: 301, tokens: 9, architecture: 'topk', saeK: 7, topK: 7, f16: true, mode: 'token' }],
+    ['F16-packed weights, tiled GEMM', { dIn: 45, dSae: 301, tokens: 70, architecture: 'jumprelu', topK: 4, f16: true, mode: 'prompt', normalize: 'constant_norm_rescale' }],
+    ['weights split across bindings (forced small limit), GEMV', { dIn: 40, dSae: 500, tokens: 2, architecture: 'topk', saeK: 9, topK: 9, maxBindingBytes: 40 * 4 * 64, mode: 'token' }],
+    ['weights split across bindings, F16 GEMM, scale', { dIn: 40, dSae: 500, tokens: 20, architecture: 'standard', topK: 16, f16: true, maxBindingBytes: 40 * 2 * 96, mode: 'prompt', normalize: 'expected_average_only_in' }],
+    ['generation layout: last position of 2 batch rows', { dIn: 64, dSae: 512, tokens: 2, rows: 2, architecture: 'topk', saeK: 16, topK: 8 }],
+  ];
+  for (const [name, c] of cases) {
+    test(name, async ({ page }) => {
+      const r = await run(page, c);
+      expectClose(r);
+      if (c.maxBindingBytes) {
+        expect(r.chunks.encoder).toBeGreaterThan(1);
+        expect(r.chunks.decoder).toBeGreaterThan(1);
+      }
+      if (c.architecture === 'topk') for (const n of r.nonzeroPerToken) expect(n).toBeLessThanOrEqual(c.saeK as number);
+    });
+  }
+
+  test('each SAE format gives identical encodings on the GPU', async ({ page }) => {
+    for (const arch of ['topk', 'jumprelu'] as const) {
+      const r = await page.evaluate((a) => (window as any).harness.sae.formatsAgree(a), arch);
+      for (const d of Object.values(r.maxDiff)) expect(d).toBe(0);
+      expect(r.nonzero).toBeGreaterThan(0);
+      expect(r.refRel).toBeLessThanOrEqual(TOL);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+// Browser-side entry points for the SAE kernel tests and benchmarks: each builds its inputs, runs the GPU kernels
+// and the TypeScript reference, and returns plain numbers for Playwright to assert on.
+import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
+import { SaeGpu } from '../../src/lib/gpu/sae';
+import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
+import { gemmaScopeFiles, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, sparsifyFiles } from '../unit/sae/fixtures';
+
+let devicePromise: Promise<GPUDevice> | null = null;
+const device = () => (devicePromise ??= requestGpuDevice('harness.sae.device'));
+
+function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return diff / (scale || 1);
+}
+
+function roundToF16(a: Float32Array): Float32Array {
+  return a.map((v) => f16BitsToFloat(floatToF16Bits(v)));
+}
+
+export interface KernelCase {
+  dIn: number;
+  dSae: number;
+  tokens: number;
+  architecture: SaeArchitecture;
+  /** TopK SAE's k. */
+  saeK?: number;
+  /** k of the reported per-token top-k. */
+  topK: number;
+  f16?: boolean;
+  maxBindingBytes?: number;
+  mode?: 'token' | 'prompt';
+  seed?: number;
+  normalize?: SaeWeights['config']['normalizeActivations'];
+  center?: boolean;
+  /** Gather the tokens from a padded [rows, positions, dIn] buffer (generation layout) instead of a packed one. */
+  rows?: number;
+}
+
+/** Runs every SAE kernel on random data and returns its relative error against the TypeScript reference. */
+async function kernelCase(c: KernelCase) {
+  const gpu = await device();
+  gpu.pushErrorScope('validation');
+  const result = await kernelCaseInner(gpu, c);
+  const error = await gpu.popErrorScope();
+  if (error) throw new Error(`GPU validation error: ${error.message}`);
+  return result;
+}
+
+async function kernelCaseInner(gpu: GPUDevice, c: KernelCase) {
+  const sae = randomSae({ dIn: c.dIn, dSae: c.dSae, architecture: c.architecture, k: c.saeK, seed: c.seed ?? 7 });
+  sae.config.normalizeActivations = c.normalize ?? 'none';
+  sae.config.centerResidual = c.center ?? false;
+  sae.config.inputScale = 0.75;
+  if (c.f16) {
+    sae.wEnc = roundToF16(sae.wEnc);
+    sae.config.weightDtype = 'F16';
+  }
+  const random = rng((c.seed ?? 7) + 100);
+  const x = randomArray(c.tokens * c.dIn, random, 3);
+  // Generation layout: rows × positions, gather the last position of each row.
+  const rows = c.rows ?? 1;
+  const positions = rows > 1 ? 3 : c.tokens;
+  const tokensPerRow = rows > 1 ? 1 : c.tokens;
+  const padded = new Float32Array(5 + rows * positions * c.dIn);
+  const offset = 5 + (rows > 1 ? (positions - 1) * c.dIn : 0);
+  for (let t = 0; t < c.tokens; t++) padded.set(x.subarray(t * c.dIn, (t + 1) * c.dIn), rows > 1 ? offset + t * positions * c.dIn : offset + t * c.dIn);
+  const residual = uploadBuffer(gpu, 'harness.residual', padded);
+  const saeGpu = new SaeGpu(gpu, sae, { maxBindingBytes: c.maxBindingBytes });
+  const source = { buffer: residual, offset, rowStride: positions * c.dIn, tokensPerRow, tokens: c.tokens };
+  const t0 = performance.now();
+  const analysis = await saeGpu.analyse(source, c.topK, { mode: c.mode });
+  const ms = performance.now() - t0;
+  const ws = saeGpu.buffers;
+  const acts = await readFloat32(gpu, ws.acts, c.tokens * c.dSae);
+  const xn = await readFloat32(gpu, ws.xn, c.tokens * c.dIn);
+  const xHat = await readFloat32(gpu, ws.xHat, c.tokens * c.dIn);
+
+  const refXn = saeReference.preprocess(sae.config, x, c.tokens);
+  const refActs = saeReference.encode(sae, x, c.tokens);
+  // Top-k and decode are checked on the GPU's own activations, so that a near-tie flipped by rounding in the
+  // encode cannot masquerade as a top-k error.
+  const refTop = saeReference.topK(acts, c.tokens, c.dSae, analysis.k);
+  const refXHat = saeReference.decode(sae, acts, c.tokens);
+  const refErr = saeReference.reconstructionError(xn, refXHat, c.tokens, c.dIn);
+  let topIndexMismatches = 0;
+  for (let i = 0; i < refTop.indices.length; i++) if (refTop.indices[i] !== analysis.indices[i]) topIndexMismatches++;
+  // Steering composition: row 0 latents only, row 1 latents + a raw vector, written at an offset with a stride.
+  const v = randomArray(c.dIn, random);
+  const steerRows = [
+    { latents: [{ latent: 0, coefficient: 2 }, { latent: c.dSae - 1, coefficient: -1.5 }], vectors: [] },
+    { latents: [{ latent: Math.floor(c.dSae / 2), coefficient: 4 }], vectors: [{ vector: v, coefficient: 0.5 }] },
+  ];
+  const out = createStorageBuffer(gpu, 'harness.steerOut', (3 + 2 * (c.dIn + 2)) * 4);
+  const encoder = gpu.createCommandEncoder({ label: 'harness.steer' });
+  const cleanup = saeGpu.composeSteering(encoder, steerRows, { buffer: out, offset: 3, rowStride: c.dIn + 2 });
+  gpu.queue.submit([encoder.finish()]);
+  cleanup();
+  const steerGot = await readFloat32(gpu, out, 3 + 2 * (c.dIn + 2));
+  let steerErr = 0;
+  steerRows.forEach((row, r) => {
+    const want = saeReference.composeSteering(sae, row.latents, row.vectors);
+    steerErr = Math.max(steerErr, relError(steerGot.subarray(3 + r * (c.dIn + 2), 3 + r * (c.dIn + 2) + c.dIn), want));
+  });
+  const result = {
+    chunks: { encoder: saeGpu.weights.encoderChunks.length, decoder: saeGpu.weights.decoderChunks.length },
+    k: analysis.k,
+    ms,
+    preprocessRel: relError(xn, refXn),
+    encodeRel: relError(acts, refActs),
+    topIndexMismatches,
+    topValueRel: relError(analysis.values, refTop.values),
+    decodeRel: relError(xHat, refXHat),
+    errorRel: relError(analysis.reconstructionError, refErr),
+    steerRel: steerErr,
+    nonzeroPerToken: Array.from({ length: Math.min(c.tokens, 3) }, (_, t) => acts.subarray(t * c.dSae, (t + 1) * c.dSae).filter((a) => a !== 0).length),
+  };
+  saeGpu.destroy();
+  residual.destroy();
+  out.destroy();
+  return result;
+}
+
+/** Each fixture format, same weights, same input: returns the dense activations' max difference to SAELens v6. */
+async function formatsAgree(architecture: 'topk' | 'jumprelu') {
+  const gpu = await device();
+  const dIn = 19;
+  const dSae = 70;
+  const base = randomSae({ dIn, dSae, architecture, k: 6, applyBDecToInput: architecture === 'topk', seed: 3 });
+  const variants =
+    architecture === 'topk'
+      ? { saelensV6: saeLensV6Files(base), saelensLegacy: saeLensLegacyFiles(base), sparsify: sparsifyFiles(base) }
+      : { saelensV6: saeLensV6Files(base), gemmaScope: gemmaScopeFiles(base) };
+  const x = randomArray(4 * dIn, rng(5), 2);
+  const residual = uploadBuffer(gpu, 'harness.formats.residual', x);
+  const outputs: Record<string, number[]> = {};
+  for (const [name, files] of Object.entries(variants)) {
+    const sae = loadSae(files);
+    const saeGpu = new SaeGpu(gpu, sae);
+    const encoder = gpu.createCommandEncoder();
+    saeGpu.encode(encoder, { buffer: residual, offset: 0, rowStride: 0, tokensPerRow: 4, tokens: 4 });
+    gpu.queue.submit([encoder.finish()]);
+    outputs[name] = Array.from(await readFloat32(gpu, saeGpu.buffers.acts, 4 * dSae));
+    saeGpu.destroy();
+  }
+  residual.destroy();
+  const ref = outputs.saelensV6;
+  const maxDiff: Record<string, number> = {};
+  for (const [name, acts] of Object.entries(outputs)) maxDiff[name] = Math.max(...acts.map((a, i) => Math.abs(a - ref[i])));
+  const nonzero = ref.filter((a) => a !== 0).length;
+  return { maxDiff, nonzero, refRel: relError(ref, saeReference.encode(base, x, 4)) };
+}
+
+window.harness ??= {};
+window.harness.sae = { kernelCase, formatsAgree };
+export {};
