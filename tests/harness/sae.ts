@@ -1,5 +1,7 @@
 // Browser-side entry points for the SAE kernel tests and benchmarks: each builds its inputs, runs the GPU kernels
 // and the TypeScript reference, and returns plain numbers for Playwright to assert on.
+import { createPlaygroundEngine } from '../../src/lib/engine/playground';
+import type { GenerateRequest, PersonaPreset, PlaygroundEngine } from '../../src/lib/engine/api';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
 import { SaeGpu } from '../../src/lib/gpu/sae';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
@@ -158,3 +160,67 @@ async function formatsAgree(architecture: 'topk' | 'jumprelu') {
 window.harness ??= {};
 window.harness.sae = { kernelCase, formatsAgree };
 export {};
+
+// --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---
+
+let engine: PlaygroundEngine | null = null;
+
+async function caught<T>(f: () => Promise<T>): Promise<T | { error: string; message: string }> {
+  try {
+    return await f();
+  } catch (e) {
+    return { error: (e as Error).name, message: (e as Error).message };
+  }
+}
+
+const playground = {
+  async load(modelUrl: string, saeUrl: string, options: { onnxFile?: string; backend?: 'webgpu' | 'wasm' } = {}) {
+    await engine?.dispose();
+    engine = createPlaygroundEngine();
+    const model = await engine.loadModel({ baseUrl: modelUrl, onnxFile: options.onnxFile }, { backend: options.backend ?? 'auto' });
+    const sae = await engine.loadSae(saeUrl);
+    const personas = (await engine.personas()).map((p) => ({ id: p.id, latents: p.latents, hasVector: !!p.vector, defaultUse: p.defaultUse }));
+    return { model, sae, personas };
+  },
+  loadSae: (url: string) => caught(() => engine!.loadSae(url)),
+  async analyse(prompt: string, topK: number) {
+    const a = await engine!.analyse(prompt, topK);
+    return {
+      ids: a.tokens.map((t) => t.id),
+      texts: a.tokens.map((t) => t.text),
+      k: a.top.k,
+      indices: Array.from(a.top.indices),
+      values: Array.from(a.top.values),
+      reconstructionError: Array.from(a.reconstructionError),
+      monitor: Object.fromEntries(Object.entries(a.monitor).map(([k, v]) => [k, Array.from(v)])),
+    };
+  },
+  async generate(request: Omit<GenerateRequest, 'steering'> & { steering: { positions: 'all' | 'generated'; terms: any[] } }) {
+    const req = {
+      ...request,
+      steering: {
+        ...request.steering,
+        terms: request.steering.terms.map((t) => (t.kind === 'vector' ? { ...t, vector: Float32Array.from(t.vector) } : t)),
+      },
+    } as GenerateRequest;
+    const events: { step: number; rows: { id: number; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
+    const result = await engine!.generate(req, (e) =>
+      events.push({
+        step: e.step,
+        rows: e.rows.map((r) => ({ id: r.id, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
+      }),
+    );
+    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
+  },
+  definePersona: (p: Omit<PersonaPreset, 'vector'> & { vector?: number[] }) =>
+    caught(async () => {
+      await engine!.definePersona({ ...p, vector: p.vector ? Float32Array.from(p.vector) : undefined } as PersonaPreset);
+      return { ok: true };
+    }),
+  dispose: async () => {
+    await engine?.dispose();
+    engine = null;
+  },
+};
+
+(window.harness.sae as Record<string, unknown>).playground = playground;

@@ -1,0 +1,318 @@
+// The in-thread PlaygroundEngine: the runtime's instrumented model plus an SAE at one layer. Analysis reads the
+// captured residual straight from ORT's GPU buffer into the SAE kernels; steering directions are composed on the
+// GPU into the buffer the model's steering input reads. On WASM the same API runs through the TS reference.
+import type {
+  Analysis,
+  GenerateRequest,
+  GenerateResult,
+  GeneratedToken,
+  LoadModelOptions,
+  ModelInfo,
+  ModelSource,
+  PersonaPreset,
+  PlaygroundEngine,
+  Progress,
+  SaeInfo,
+  TokenEvent,
+  TokenText,
+} from './api';
+import { GREEDY, LanguageModel, type LayerClamp, type StepEvent } from '../runtime';
+import { resolveUrl } from '../runtime/loader';
+import { checkSaeFitsModel, SaeError, SaeModelMismatchError, type SaeWeights } from '../sae';
+import { fetchOptionalJson, fetchSae } from '../sae/remote';
+import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
+import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
+import type { MonitorSpec } from '../gpu/sae';
+
+/** Latents that can be clamped at once (in-graph clamp slots per instrumented layer). */
+export const CLAMP_SLOTS = 4;
+
+/** No SAE is loaded, or no model: the UI should load one first. */
+export class EngineStateError extends SaeError {}
+
+interface LoadedSae {
+  weights: SaeWeights;
+  info: SaeInfo;
+  backend: SaeBackend;
+  presets: PersonaPreset[];
+}
+
+export function createPlaygroundEngine(): PlaygroundEngine {
+  return new InThreadPlaygroundEngine();
+}
+
+export class InThreadPlaygroundEngine implements PlaygroundEngine {
+  #model: LanguageModel | null = null;
+  #modelInfo: ModelInfo | null = null;
+  #sae: LoadedSae | null = null;
+  #userPersonas = new Map<string, PersonaPreset>();
+  #abort: AbortController | null = null;
+
+  async loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
+    const model = await LanguageModel.load(source.baseUrl, {
+      backend: options.backend ?? 'auto',
+      onnxFile: source.onnxFile,
+      layers: 'all',
+      clampSlots: CLAMP_SLOTS,
+      onProgress: options.onProgress,
+    });
+    const previous = this.#model;
+    this.#model = model;
+    const c = model.config;
+    this.#modelInfo = {
+      name: source.baseUrl.replace(/\/+$/, '').split('/').pop() ?? source.baseUrl,
+      modelType: c.modelType,
+      nLayer: c.nLayer,
+      dModel: c.hidden,
+      vocabSize: c.vocab,
+      contextLength: c.contextLength,
+      device: model.device,
+    };
+    // The SAE belongs to the previous model's device and sizes: drop it; the UI reloads it for the new model.
+    this.#disposeSae();
+    if (previous) await previous.dispose();
+    return this.#modelInfo;
+  }
+
+  async loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo> {
+    const model = this.#requireModel();
+    onProgress?.({ stage: 'download', message: 'Downloading SAE weights' });
+    const weights = await fetchSae(baseUrl, (loaded, total) => onProgress?.({ stage: 'download', message: 'Downloading SAE weights', loaded, total }));
+    checkSaeFitsModel(weights.config, { nLayer: model.config.nLayer, dModel: model.config.hidden });
+    if (!model.layers.includes(weights.config.layer)) {
+      throw new SaeModelMismatchError(`SAE reads layer ${weights.config.layer}, which is not instrumented (instrumented: ${model.layers.join(', ')}).`);
+    }
+    const info: SaeInfo = {
+      hookName: weights.config.hookName,
+      layer: weights.config.layer,
+      dIn: weights.config.dIn,
+      dSae: weights.config.dSae,
+      architecture: weights.config.architecture,
+    };
+    const shape = { layer: info.layer, dIn: info.dIn, dSae: info.dSae };
+    const personasJson = await fetchOptionalJson(resolveUrl(baseUrl, 'personas.json'));
+    const presets = personasJson ? parsePersonasJson(personasJson, shape) : [];
+    onProgress?.({ stage: 'sae', message: 'Uploading SAE to the GPU' });
+    const device = model.gpuDevice;
+    const backend = device ? new GpuSaeBackend(device, weights) : new CpuSaeBackend(weights);
+    this.#disposeSae();
+    this.#sae = { weights, info, backend, presets };
+    // User personas that no longer fit the new SAE are dropped rather than left to fail later.
+    for (const [id, p] of this.#userPersonas) {
+      try {
+        validatePersona(p, shape);
+      } catch {
+        this.#userPersonas.delete(id);
+      }
+    }
+    onProgress?.({ stage: 'ready', message: `SAE ${info.hookName} ready (${info.dSae} latents)` });
+    return info;
+  }
+
+  async personas(): Promise<PersonaPreset[]> {
+    return [...(this.#sae?.presets ?? []), ...this.#userPersonas.values()];
+  }
+
+  async definePersona(persona: PersonaPreset): Promise<void> {
+    const sae = this.#requireSae();
+    const p: PersonaPreset = { ...persona, vector: persona.vector ? Float32Array.from(persona.vector) : undefined, source: 'user' };
+    validatePersona(p, { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae });
+    this.#userPersonas.set(p.id, p);
+  }
+
+  async removePersona(id: string): Promise<void> {
+    this.#userPersonas.delete(id);
+  }
+
+  #personaMap(): Map<string, PersonaPreset> {
+    return new Map([...(this.#sae?.presets ?? []), ...this.#userPersonas.values()].map((p) => [p.id, p]));
+  }
+
+  #monitorSpecs(ids: string[] | 'all'): MonitorSpec[] {
+    const map = this.#personaMap();
+    const chosen = ids === 'all' ? [...map.values()] : ids.map((id) => map.get(id)).filter((p): p is PersonaPreset => !!p);
+    return chosen.map((p) => ({ id: p.id, latents: p.defaultUse === 'latents' || !p.vector ? p.latents : [], vector: p.defaultUse === 'vector' ? p.vector : undefined }));
+  }
+
+  async analyse(prompt: string, topK: number): Promise<Analysis> {
+    const model = this.#requireModel();
+    const sae = this.#requireSae();
+    const ids = model.encode(prompt);
+    const layer = sae.info.layer;
+    sae.backend.setMonitors(this.#monitorSpecs('all'));
+    let analysis: Analysis | null = null;
+    await model.generate({
+      promptIds: ids,
+      maxNewTokens: 1,
+      sampling: GREEDY,
+      seed: 0,
+      capture: [layer],
+      onStep: async (event: StepEvent) => {
+        const captured = event.captures.get(layer)!;
+        const T = ids.length;
+        const r = await sae.backend.analyse(captured, { offset: 0, rowStride: T * sae.info.dIn, tokensPerRow: T, tokens: T }, topK);
+        analysis = {
+          tokens: this.#tokenTexts(ids),
+          top: { k: r.k, indices: r.indices, values: r.values },
+          reconstructionError: r.reconstructionError,
+          monitor: r.monitor,
+        };
+      },
+    });
+    return analysis!;
+  }
+
+  #tokenTexts(ids: number[]): TokenText[] {
+    return ids.map((id, i) => ({ id, text: this.#piece(ids, i) }));
+  }
+
+  /** Text token i adds after the tokens before it (the tokenizer cannot decode an empty prefix). */
+  #piece(ids: number[], i: number): string {
+    const tok = this.#requireModel().tokenizer;
+    return i === 0 ? tok.decode([ids[0]]) : tok.pieceAt(ids, i);
+  }
+
+  async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
+    const model = this.#requireModel();
+    const sae = this.#requireSae();
+    const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
+    const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);
+    const ids = model.encode(request.prompt);
+    const rows = request.withBaseline ? 2 : 1;
+    const steeredRows: RowSteering[] = Array.from({ length: rows }, (_, r) =>
+      r === rows - 1 ? steering.additive : { latents: [], vectors: [] },
+    );
+    const layer = sae.info.layer;
+    const positions = request.steering.positions;
+    const steerMap = new Map([[layer, { vectors: sae.backend.steering(steeredRows), positions }]]);
+    const clampMap = steering.clamps.length ? new Map([[layer, this.#clampFeed(sae.weights, steering.clamps, rows, positions)]]) : undefined;
+    sae.backend.setMonitors(this.#monitorSpecs(request.monitor));
+    const wantsSae = request.topK > 0 || request.monitor.length > 0;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const tok = model.tokenizer;
+    const sequences = Array.from({ length: rows }, () => [...ids]);
+    const d = sae.info.dIn;
+    // A token's latents are read at its own position, which the model computes one step after choosing it: events
+    // go out one step late, and the runtime runs one extra step whose chosen token is discarded.
+    let pending: { step: number; tokens: number[] } | null = null;
+    const emit = (tokens: number[], step: number, r?: Awaited<ReturnType<SaeBackend['analyse']>>) => {
+      const event: TokenEvent = {
+        step,
+        rows: tokens.map((id, row): GeneratedToken => {
+          const text = id >= 0 ? (sequences[row].push(id), this.#piece(sequences[row], sequences[row].length - 1)) : '';
+          const monitor: Record<string, number> = {};
+          if (r) for (const [pid, values] of Object.entries(r.monitor)) monitor[pid] = values[row];
+          return {
+            id,
+            text,
+            topIndices: r && request.topK > 0 ? r.indices.slice(row * r.k, row * r.k + Math.min(request.topK, r.k)) : undefined,
+            topValues: r && request.topK > 0 ? r.values.slice(row * r.k, row * r.k + Math.min(request.topK, r.k)) : undefined,
+            monitor,
+          };
+        }),
+      };
+      onToken?.(event);
+    };
+    try {
+      const result = await model.generate({
+        promptIds: ids,
+        rows,
+        maxNewTokens: request.sampling.maxNewTokens + 1,
+        sampling: request.sampling,
+        seed: request.sampling.seed,
+        steering: steerMap,
+        clamp: clampMap,
+        capture: wantsSae ? [layer] : [],
+        signal: abort.signal,
+        onStep: async (event: StepEvent) => {
+          if (pending) {
+            let r: Awaited<ReturnType<SaeBackend['analyse']>> | undefined;
+            if (wantsSae) {
+              const captured = event.captures.get(layer)!;
+              const P = captured.dims[1];
+              r = await sae.backend.analyse(captured, { offset: (P - 1) * d, rowStride: P * d, tokensPerRow: 1, tokens: rows }, Math.max(1, request.topK));
+            }
+            emit(pending.tokens, pending.step, r);
+            pending = null;
+          }
+          if (event.step < request.sampling.maxNewTokens) pending = { step: event.step, tokens: event.tokens };
+        },
+      });
+      if (pending) emit((pending as { tokens: number[] }).tokens, (pending as { step: number }).step);
+      return {
+        rows: result.rows.map((row) => {
+          const tokens = row.tokens.slice(0, request.sampling.maxNewTokens);
+          // The extra step's token is dropped; a row that reached it simply ran to length.
+          const stopReason = row.tokens.length > tokens.length ? 'length' : row.stopReason;
+          const all = [...ids, ...tokens];
+          return { tokens: tokens.map((id, i) => ({ id, text: this.#piece(all, ids.length + i) })), text: tok.decode(tokens), stopReason };
+        }),
+        decodeTokensPerSecond: result.decodeTokensPerSecond,
+      };
+    } finally {
+      if (this.#abort === abort) this.#abort = null;
+      if (sae.backend instanceof GpuSaeBackend) sae.backend.releaseSteering();
+    }
+  }
+
+  /**
+   * In-graph clamp of latent i to target: h + (target − a_i(h))·dec_i with dec_i = W_dec[i] / (W_enc[:,i]·W_dec[i]),
+   * so that re-encoding the clamped residual gives exactly `target` while the latent is active and 0 stays 0 (plain
+   * W_dec[i] would leave (1 − W_enc[:,i]·W_dec[i])·a behind). Exact for SAEs without input normalisation; TopK's
+   * selection is treated as ReLU inside the graph.
+   */
+  #clampFeed(sae: SaeWeights, clamps: ClampTerm[], rows: number, positions: 'all' | 'generated'): LayerClamp {
+    const { dIn, dSae, applyBDecToInput } = sae.config;
+    const n = CLAMP_SLOTS;
+    const enc = new Float32Array(n * dIn);
+    const dec = new Float32Array(n * dIn);
+    const bias = new Float32Array(n);
+    const threshold = new Float32Array(n);
+    const target = new Float32Array(rows * n);
+    const mask = new Float32Array(rows * n);
+    clamps.forEach(({ latent, target: value }, s) => {
+      let dot = 0;
+      let b = sae.bEnc[latent];
+      for (let i = 0; i < dIn; i++) {
+        const w = sae.wEnc[i * dSae + latent];
+        enc[s * dIn + i] = w;
+        dot += w * sae.wDec[latent * dIn + i];
+        if (applyBDecToInput) b -= sae.bDec[i] * w;
+      }
+      const scale = dot > 0.1 ? 1 / dot : 1;
+      for (let i = 0; i < dIn; i++) dec[s * dIn + i] = sae.wDec[latent * dIn + i] * scale;
+      bias[s] = b;
+      threshold[s] = sae.threshold ? sae.threshold[latent] : 0;
+      target[(rows - 1) * n + s] = value;
+      mask[(rows - 1) * n + s] = 1;
+    });
+    return { enc, bias, threshold, dec, target, mask, positions };
+  }
+
+  cancel(): void {
+    this.#abort?.abort();
+  }
+
+  #requireModel(): LanguageModel {
+    if (!this.#model) throw new EngineStateError('No model is loaded: call loadModel first.');
+    return this.#model;
+  }
+
+  #requireSae(): LoadedSae {
+    if (!this.#sae) throw new EngineStateError('No SAE is loaded: call loadSae with an SAE folder first.');
+    return this.#sae;
+  }
+
+  #disposeSae(): void {
+    this.#sae?.backend.dispose();
+    this.#sae = null;
+  }
+
+  async dispose(): Promise<void> {
+    this.cancel();
+    this.#disposeSae();
+    await this.#model?.dispose();
+    this.#model = null;
+  }
+}
