@@ -1,7 +1,7 @@
 // A loaded, instrumented language model in this thread: files, tokenizer, ORT session on WebGPU (or WASM), and
 // the generation loop. The SAE layer and the worker build on this; it knows nothing about SAEs.
 import type { Backend, DeviceInfo, Progress } from '../engine/api';
-import { serializeModel, instrumentModel } from '../graph';
+import { serializeModel, instrumentModel, type ModelProto } from '../graph';
 import { readConfig, type ModelConfig } from './config';
 import { acquireGpu } from './device';
 import { ContextOverflowError } from './errors';
@@ -45,6 +45,7 @@ export class LanguageModel {
     readonly layers: number[],
     readonly clampSlots: number,
     public device: DeviceInfo,
+    private readonly cpuNodes: string[],
   ) {}
 
   /** Downloads, instruments and opens a model folder. Emits progress for every long stage. */
@@ -83,17 +84,21 @@ export class LanguageModel {
     progress({ stage: 'instrument', message: `Instrumenting ${layers.length} layers` });
     if (layers.length > 0)
       instrumentModel(files.model, { layers, hidden: config.hidden, nLayer: config.nLayer, clampSlots });
+    const cpuNodes = trigNodes(files.model);
     const graphBytes = serializeModel(files.model);
-    const model = new LanguageModel(baseUrl, config, tokenizer, files, graphBytes, layers, clampSlots, device);
+    const model = new LanguageModel(baseUrl, config, tokenizer, files, graphBytes, layers, clampSlots, device, cpuNodes);
     progress({ stage: 'session', message: `Creating ${backend} session` });
     await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
+    // The first run compiles every shader; do it now so the first generation is not mysteriously slow.
+    progress({ stage: 'compile', message: 'Compiling GPU kernels' });
+    await model.warmUp();
     progress({ stage: 'ready', message: `Ready on ${device.adapter ?? backend}` });
     return model;
   }
 
   private async openSession(device: GPUDevice | undefined): Promise<void> {
     this.decoderSession = await openDecoder(getOrt(), this.graphBytes, this.files.model, this.config, this.layers, this.clampSlots, {
-      sessionOptions: sessionOptionsFor(device ? 'webgpu' : 'wasm', device),
+      sessionOptions: sessionOptionsFor(device ? 'webgpu' : 'wasm', device, this.cpuNodes),
       gpuOutputs: !!device,
       externalData: this.files.externalData,
     });
@@ -119,6 +124,17 @@ export class LanguageModel {
       this.emit({ type: 'device-restored', device: this.device });
       this.recovering = undefined;
     })();
+  }
+
+  private async warmUp(): Promise<void> {
+    const decoder = this.decoderSession;
+    const token = this.config.bosTokenId ?? 0;
+    decoder.reset();
+    for (const ids of [[[token, token]], [[token]]]) {
+      const out = await decoder.step({ ids, capture: this.layers }, true);
+      for (const t of out.captures.values()) t.dispose();
+    }
+    decoder.reset();
   }
 
   on(listener: (e: ModelEvent) => void): () => void {
@@ -164,4 +180,18 @@ export class LanguageModel {
     await this.decoderSession?.release().catch(() => {});
     this.gpu?.destroy();
   }
+}
+
+/**
+ * Names (assigning them where missing) of the Sin/Cos nodes that build rotary tables. They run on the CPU: WGSL
+ * sin/cos are approximations (errors ~1e-3 measured on SwiftShader), and the tables are tiny.
+ */
+function trigNodes(model: ModelProto): string[] {
+  const names: string[] = [];
+  model.graph!.node.forEach((node, i) => {
+    if (node.opType !== 'Sin' && node.opType !== 'Cos') return;
+    if (!node.name) node.name = `/trig/${node.opType}_${i}`;
+    names.push(node.name);
+  });
+  return names;
 }

@@ -25,9 +25,17 @@ export function getOrt(): OrtApi {
   return ort as unknown as OrtApi;
 }
 
-/** Session options for an execution provider; on WebGPU, ORT runs on the device we created (shared with SAE kernels). */
-export function sessionOptionsFor(backend: 'webgpu' | 'wasm', device?: GPUDevice): InferenceSession.SessionOptions {
+/**
+ * Session options for an execution provider. On WebGPU, ORT runs on the device we created (shared with the SAE
+ * kernels); `cpuNodes` are node names kept on the CPU (rotary Sin/Cos: WGSL trig is too coarse on some GPUs).
+ */
+export function sessionOptionsFor(
+  backend: 'webgpu' | 'wasm',
+  device?: GPUDevice,
+  cpuNodes: string[] = [],
+): InferenceSession.SessionOptions {
+  const webgpu = { name: 'webgpu', ...(device ? { device } : {}), ...(cpuNodes.length ? { forceCpuNodeNames: cpuNodes } : {}) };
   const executionProviders: InferenceSession.SessionOptions['executionProviders'] =
-    backend === 'webgpu' ? [device ? ({ name: 'webgpu', device } as { name: 'webgpu' }) : 'webgpu'] : ['wasm'];
+    backend === 'webgpu' ? [webgpu as { name: 'webgpu' }] : ['wasm'];
   return { executionProviders, graphOptimizationLevel: 'all' };
 }

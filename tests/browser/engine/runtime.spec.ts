@@ -25,12 +25,10 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       const parity = await call(page, 'zeroSteerParity', base, backend);
       expect(parity.device.backend, base).toBe(backend);
       expect(parity.vsPlain, base).toBeLessThanOrEqual(1e-5);
-      expect(parity.vsGolden, base).toBeLessThanOrEqual(5e-3); // extra check; GPU float order differs from PyTorch
+      expect(parity.vsGolden, base).toBeLessThanOrEqual(1e-3);
       const r = await call(page, 'residualsVsGolden', base, backend);
-      // The Llama fixture computes rotary sin/cos in-graph; WGSL sin/cos on SwiftShader are less exact for large
-      // angles (measured up to 1.8e-3 on residuals of magnitude 8). GPT-2 graphs and WASM meet 1e-3.
-      const tolerance = base === LLAMA && backend === 'webgpu' ? 3e-3 : 1e-3;
-      for (const d of r.perLayer) expect(d, base).toBeLessThanOrEqual(tolerance);
+      // Llama's rotary Sin/Cos run on the CPU EP (see trigNodes in model.ts): WGSL trig cost 5e-3 here.
+      for (const d of r.perLayer) expect(d, base).toBeLessThanOrEqual(1e-3);
       expect(r.onGpu, base).toBe(backend === 'webgpu');
       for (const layer of [0, 1]) {
         const s = await call(page, 'steerByVector', base, backend, layer);
