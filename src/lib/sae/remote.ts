@@ -1,13 +1,22 @@
 // Loads an SAE folder over HTTP: cfg.json (if any) says which publisher's layout it is, then the weights file.
 // Works against static hosting that answers unknown paths with an HTML page (Vite's SPA fallback) as well as 404.
-import { fetchBytes, fetchJson, resolveUrl } from '../runtime/loader';
+import { MissingFileError } from '../runtime/errors';
+import { fetchBytes, resolveUrl } from '../runtime/loader';
 import { SaeFormatError } from './errors';
 import { loadSae, WEIGHT_FILES } from './formats';
 import type { SaeFormat, SaeWeights } from './types';
 
+/** A JSON file that may be absent: 404, or an HTML fallback page, gives undefined; a network failure throws. */
 export async function fetchOptionalJson(url: string): Promise<Record<string, unknown> | undefined> {
+  let bytes: Uint8Array;
   try {
-    return await fetchJson(url);
+    bytes = await fetchBytes(url);
+  } catch (e) {
+    if (e instanceof MissingFileError) return undefined;
+    throw e;
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return undefined;
   }
