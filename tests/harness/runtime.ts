@@ -188,6 +188,51 @@ async function sharedDevice(base: string) {
   return { copyError, validation, steerError, sameTokens: JSON.stringify(gpuRun.rows) === JSON.stringify(cpuRun.rows) };
 }
 
+/** The engine behind the worker protocol, against the same engine in this thread: same text, events, errors. */
+async function workerRoundTrip(base: string, sae: string) {
+  const [{ WorkerEngine }, { createPlaygroundEngine }] = await Promise.all([
+    import('../../src/lib/worker/client'),
+    import('../../src/lib/engine/playground'),
+  ]);
+  const request = {
+    prompt: 'hello world',
+    sampling: { maxNewTokens: 12, temperature: 0.8, topK: 20, topP: 0.9, repetitionPenalty: 1.1, frequencyPenalty: 0, seed: 5 },
+    steering: { terms: [], positions: 'all' as const },
+    withBaseline: false,
+    monitor: [],
+    topK: 0,
+  };
+  const worker = new WorkerEngine();
+  const local = createPlaygroundEngine();
+  const stages: string[] = [];
+  const info = await worker.loadModel({ baseUrl: base, onnxFile: 'onnx/model.onnx' }, { backend: 'webgpu', onProgress: (p) => stages.push(p.stage) });
+  await local.loadModel({ baseUrl: base, onnxFile: 'onnx/model.onnx' }, { backend: 'webgpu' });
+  await worker.loadSae(sae);
+  await local.loadSae(sae);
+  const streamed: string[] = [];
+  const viaWorker = await worker.generate(request, (e) => streamed.push(e.rows[0].text));
+  const inThread = await local.generate(request);
+  const overflow = await worker
+    .generate({ ...request, prompt: 'hello world '.repeat(200) })
+    .then(() => 'no error', (e: Error) => e.name);
+  const long = worker.generate({ ...request, sampling: { ...request.sampling, maxNewTokens: 40 } });
+  setTimeout(() => worker.cancel(), 50);
+  const cancelled = (await long).rows[0].stopReason;
+  const after = await worker.generate(request);
+  await worker.dispose();
+  await local.dispose();
+  return {
+    backend: info.device.backend,
+    stages,
+    workerText: viaWorker.rows[0].text,
+    localText: inThread.rows[0].text,
+    streamed: streamed.join(''),
+    overflow,
+    cancelled,
+    afterText: after.rows[0].text,
+  };
+}
+
 interface BenchOptions {
   onnxFile: string;
   prompt: string;
@@ -279,4 +324,5 @@ window.harness.runtime = {
   sampleText,
   deviceLoss,
   sharedDevice,
+  workerRoundTrip,
 };

@@ -58,11 +58,11 @@ export class WorkerEngine implements PlaygroundEngine {
 
   loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, ...rest } = options;
-    return this.call({ type: 'loadModel', source, options: rest }, { onProgress });
+    return this.call({ type: 'loadModel', source: { ...source, baseUrl: absolute(source.baseUrl) }, options: rest }, { onProgress });
   }
 
   loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo> {
-    return this.call({ type: 'loadSae', baseUrl }, { onProgress });
+    return this.call({ type: 'loadSae', baseUrl: absolute(baseUrl) }, { onProgress });
   }
 
   personas(): Promise<PersonaPreset[]> {
@@ -98,4 +98,9 @@ export class WorkerEngine implements PlaygroundEngine {
       this.pending.clear();
     }
   }
+}
+
+/** Folder URLs are relative to the page; inside the worker they would resolve against the worker's script. */
+function absolute(url: string): string {
+  return typeof location === 'undefined' ? url : new URL(url, location.href).href;
 }
