@@ -2,8 +2,10 @@
 // and the TypeScript reference, and returns plain numbers for Playwright to assert on.
 import { createPlaygroundEngine } from '../../src/lib/engine/playground';
 import type { GenerateRequest, PersonaPreset, PlaygroundEngine } from '../../src/lib/engine/api';
+import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
 import { SaeGpu } from '../../src/lib/gpu/sae';
+import { fetchSae } from '../../src/lib/sae/remote';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
 import { gemmaScopeFiles, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, sparsifyFiles } from '../unit/sae/fixtures';
 
@@ -224,3 +226,84 @@ const playground = {
 };
 
 (window.harness.sae as Record<string, unknown>).playground = playground;
+
+/** Milliseconds per repetition of `record`, timed over `reps` repetitions in one submission (after a warm-up). */
+async function timeGpu(gpu: GPUDevice, record: (encoder: GPUCommandEncoder) => void, reps: number): Promise<number> {
+  const once = gpu.createCommandEncoder();
+  record(once);
+  gpu.queue.submit([once.finish()]);
+  await gpu.queue.onSubmittedWorkDone();
+  const encoder = gpu.createCommandEncoder({ label: 'bench' });
+  for (let i = 0; i < reps; i++) record(encoder);
+  const t0 = performance.now();
+  gpu.queue.submit([encoder.finish()]);
+  await gpu.queue.onSubmittedWorkDone();
+  return (performance.now() - t0) / reps;
+}
+
+/**
+ * SAE kernel and engine figures for `npm run bench`: encode of one token vs a copy kernel moving W_enc's bytes,
+ * a 256-token prompt encode, and decode speed with capture + per-token SAE top-k + one persona (steering and
+ * monitor) against the same engine with interpretability off.
+ */
+async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string; newTokens: number; reps?: number }) {
+  const reps = o.reps ?? 50;
+  const gpu = await device();
+  const sae = await fetchSae(o.saeUrl);
+  const { dIn, dSae } = sae.config;
+  const saeGpu = new SaeGpu(gpu, sae);
+  const weightBytes = saeGpu.weights.encoderChunks.reduce((a, c) => a + c.buffer.size, 0);
+  const x = uploadBuffer(gpu, 'bench.residual', randomArray(256 * dIn, rng(1), 1));
+  const tokenSource = { buffer: x, offset: 0, rowStride: 0, tokensPerRow: 1, tokens: 1 };
+  const encodeTokenMs = await timeGpu(gpu, (e) => saeGpu.encode(e, tokenSource, 'token'), reps);
+  const copySrc = createStorageBuffer(gpu, 'bench.copySrc', weightBytes);
+  const copyDst = createStorageBuffer(gpu, 'bench.copyDst', weightBytes);
+  const copy = new CopyKernel(gpu, copySrc, copyDst, weightBytes);
+  const copyMs = await timeGpu(gpu, (e) => copy.run(e), reps);
+  const promptSource = { buffer: x, offset: 0, rowStride: 0, tokensPerRow: 256, tokens: 256 };
+  const encodePromptMs = await timeGpu(gpu, (e) => saeGpu.encode(e, promptSource, 'prompt'), Math.max(3, Math.floor(reps / 10)));
+  const gflops = (2 * 256 * dIn * dSae) / (encodePromptMs * 1e6);
+  saeGpu.destroy();
+  x.destroy();
+  copySrc.destroy();
+  copyDst.destroy();
+
+  const pg = createPlaygroundEngine();
+  await pg.loadModel({ baseUrl: o.modelUrl, onnxFile: o.onnxFile }, { backend: 'webgpu' });
+  await pg.loadSae(o.saeUrl);
+  const persona = (await pg.personas())[0];
+  const sampling = { maxNewTokens: o.newTokens, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0 };
+  const prompt = 'The old man looked out over the water and said';
+  const plainRequest: GenerateRequest = { prompt, sampling, steering: { positions: 'all', terms: [] }, withBaseline: false, monitor: [], topK: 0 };
+  const interpRequest: GenerateRequest = {
+    ...plainRequest,
+    steering: { positions: 'all', terms: persona ? [{ kind: 'persona', personaId: persona.id, strength: persona.strength.recommended }] : [] },
+    monitor: persona ? [persona.id] : [],
+    topK: 8,
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const measure = async (request: GenerateRequest) => {
+    await pg.generate({ ...request, sampling: { ...sampling, maxNewTokens: 4 } });
+    const tps: number[] = [];
+    for (let i = 0; i < 3; i++) tps.push((await pg.generate(request)).decodeTokensPerSecond);
+    return median(tps);
+  };
+  const plainTps = await measure(plainRequest);
+  const interpTps = await measure(interpRequest);
+  await pg.dispose();
+  return {
+    d_in: dIn,
+    d_sae: dSae,
+    sae_weight_dtype_on_gpu: saeGpu.weights.f16 ? 'f16 (packed)' : 'f32',
+    sae_encode_token_ms: encodeTokenMs,
+    copy_bound_ms: copyMs,
+    ratio_sae_encode_vs_copy: encodeTokenMs / copyMs,
+    sae_encode_prompt_ms: encodePromptMs,
+    sae_encode_prompt_gflops: gflops,
+    decode_tps_playground_plain: plainTps,
+    decode_tps_engine_interp: interpTps,
+    persona: persona?.id ?? 'none',
+  };
+}
+
+(window.harness.sae as Record<string, unknown>).benchSae = benchSae;
