@@ -19,14 +19,29 @@ interface Golden {
   }[];
 }
 
-async function open(page: Page, model: string) {
+async function open(page: Page, model: string, backend: 'auto' | 'wasm' = 'auto') {
   await page.goto('harness.html');
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const hook = readdirSync(`models/${model}/sae`)[0];
   return page.evaluate(
-    ([m, h]) => (window as any).harness.sae.playground.load(`/models/${m}/`, `/models/${m}/sae/${h}/`, { onnxFile: 'onnx/model.onnx' }),
-    [model, hook],
+    ([m, h, b]) => (window as any).harness.sae.playground.load(`/models/${m}/`, `/models/${m}/sae/${h}/`, { onnxFile: 'onnx/model.onnx', backend: b }),
+    [model, hook, backend],
   );
+}
+
+function expectGoldenTop(a: { k: number; indices: number[]; values: number[] }, sae_top: Golden['prompts'][number]['sae_top']) {
+  sae_top.forEach((want, t) => {
+    for (let m = 0; m < want.indices.length; m++) {
+      const got = a.values[t * a.k + m];
+      expect(Math.abs(got - want.values[m])).toBeLessThan(2e-3 * Math.max(1, Math.abs(want.values[m])));
+      if (a.indices[t * a.k + m] !== want.indices[m]) {
+        // Only a near-tie in the golden values may swap places.
+        const other = want.indices.indexOf(a.indices[t * a.k + m]);
+        expect(other, `token ${t} rank ${m}`).toBeGreaterThanOrEqual(0);
+        expect(Math.abs(want.values[other] - want.values[m])).toBeLessThan(2e-3);
+      }
+    }
+  });
 }
 
 const greedy = (maxNewTokens: number) => ({ maxNewTokens, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0 });
@@ -40,18 +55,7 @@ for (const model of MODELS) {
       for (const prompt of golden.prompts) {
         const a = await page.evaluate(([text]) => (window as any).harness.sae.playground.analyse(text, 8), [prompt.text]);
         expect(a.ids).toEqual(prompt.ids);
-        prompt.sae_top.forEach((want, t) => {
-          for (let m = 0; m < want.indices.length; m++) {
-            const got = a.values[t * a.k + m];
-            expect(Math.abs(got - want.values[m])).toBeLessThan(2e-3 * Math.max(1, Math.abs(want.values[m])));
-            if (a.indices[t * a.k + m] !== want.indices[m]) {
-              // Only a near-tie in the golden values may swap places.
-              const other = want.indices.indexOf(a.indices[t * a.k + m]);
-              expect(other, `token ${t} rank ${m}`).toBeGreaterThanOrEqual(0);
-              expect(Math.abs(want.values[other] - want.values[m])).toBeLessThan(2e-3);
-            }
-          }
-        });
+        expectGoldenTop(a, prompt.sae_top);
         for (const e of a.reconstructionError) expect(e).toBeLessThan(1);
       }
     });
@@ -114,6 +118,27 @@ for (const model of MODELS) {
         baselineActive = Math.max(baselineActive, e.rows[0].monitor[`only-${hot}`]);
       }
       expect(baselineActive).toBeGreaterThan(0);
+    });
+
+    test('WASM path (TypeScript reference): golden top latents and a golden steered continuation', async ({ page }) => {
+      const { model: info } = await open(page, model, 'wasm');
+      expect(info.device.backend).toBe('wasm');
+      const prompt = golden.prompts[0];
+      const a = await page.evaluate(([text]) => (window as any).harness.sae.playground.analyse(text, 8), [prompt.text]);
+      expect(a.ids).toEqual(prompt.ids);
+      expectGoldenTop(a, prompt.sae_top);
+      const [personaId, s] = Object.entries(prompt.steered)[0];
+      const r = await page.evaluate((req) => (window as any).harness.sae.playground.generate(req), {
+        prompt: prompt.text,
+        sampling: greedy(32),
+        steering: { positions: 'all', terms: [{ kind: 'persona', personaId, strength: s.strength, use: s.use }] },
+        withBaseline: true,
+        monitor: [personaId],
+        topK: 4,
+      });
+      expect(r.rows[0].ids).toEqual(prompt.greedy.unsteered.slice(0, 32));
+      expect(r.rows[1].ids).toEqual(s.ids.slice(0, 32));
+      expect(r.events[0].rows[1].top.length).toBe(4);
     });
 
     test('bad SAE folders and personas are typed errors; the engine stays usable', async ({ page }) => {
