@@ -159,8 +159,30 @@ async function formatsAgree(architecture: 'topk' | 'jumprelu') {
   return { maxDiff, nonzero, refRel: relError(ref, saeReference.encode(base, x, 4)) };
 }
 
+/** The shipped SAE on real residual rows (from the recipe's golden file): GPU encode/top-k vs the reference. */
+async function realSaeCase(saeUrl: string, rows: number[][], topK: number) {
+  const gpu = await device();
+  const sae = await fetchSae(saeUrl);
+  const tokens = rows.length;
+  const x = Float32Array.from(rows.flat());
+  const residual = uploadBuffer(gpu, 'harness.real.residual', x);
+  const out: Record<string, number> = {};
+  for (const mode of ['token', 'prompt'] as const) {
+    const saeGpu = new SaeGpu(gpu, sae);
+    const analysis = await saeGpu.analyse({ buffer: residual, offset: 0, rowStride: 0, tokensPerRow: tokens, tokens }, topK, { mode });
+    const acts = await readFloat32(gpu, saeGpu.buffers.acts, tokens * sae.config.dSae);
+    const refTop = saeReference.topK(acts, tokens, sae.config.dSae, analysis.k);
+    out[`${mode}EncodeRel`] = relError(acts, saeReference.encode(sae, x, tokens));
+    out[`${mode}TopIndexMismatches`] = refTop.indices.reduce((n, j, i) => n + (j !== analysis.indices[i] ? 1 : 0), 0);
+    out[`${mode}TopValueRel`] = relError(analysis.values, refTop.values);
+    saeGpu.destroy();
+  }
+  residual.destroy();
+  return { ...out, dIn: sae.config.dIn, dSae: sae.config.dSae, weightDtype: sae.config.weightDtype };
+}
+
 window.harness ??= {};
-window.harness.sae = { kernelCase, formatsAgree };
+window.harness.sae = { kernelCase, formatsAgree, realSaeCase };
 export {};
 
 // --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---

@@ -1,6 +1,7 @@
 // Every SAE kernel against its TypeScript reference (relative error ≤ 1e-4) on random data with awkward sizes, and
 // fixtures of each SAE format giving identical encodings on the GPU.
 import { expect, test, type Page } from '@playwright/test';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const TOL = 1e-4;
 
@@ -60,3 +61,20 @@ test.describe('SAE kernels vs TypeScript reference', () => {
     }
   });
 });
+
+// The shipped SAE(s) on real residuals recorded by the model recipe (golden.json).
+for (const model of ['voices', 'voices-smoke'].filter((m) => existsSync(`models/${m}/golden.json`) && existsSync(`models/${m}/sae`))) {
+  test(`${model} SAE on real residuals: GEMV and GEMM equal the reference`, async ({ page }) => {
+    await open(page);
+    const golden = JSON.parse(readFileSync(`models/${model}/golden.json`, 'utf8'));
+    const rows: number[][] = [];
+    for (const p of golden.prompts) for (const byPos of Object.values(p.residual as Record<string, Record<string, number[]>>)) rows.push(...Object.values(byPos));
+    const hook = readdirSync(`models/${model}/sae`)[0];
+    const r = await page.evaluate(([url, rows]) => (window as any).harness.sae.realSaeCase(url, rows, 8), [`/models/${model}/sae/${hook}/`, rows] as const);
+    for (const mode of ['token', 'prompt']) {
+      expect(r[`${mode}EncodeRel`]).toBeLessThanOrEqual(TOL);
+      expect(r[`${mode}TopIndexMismatches`]).toBe(0);
+      expect(r[`${mode}TopValueRel`]).toBeLessThanOrEqual(TOL);
+    }
+  });
+}
