@@ -233,6 +233,45 @@ async function workerRoundTrip(base: string, sae: string) {
   };
 }
 
+interface VoicesGolden {
+  tokenizer: { text: string; ids: number[] }[];
+  prompts: {
+    text: string;
+    ids: number[];
+    residual: Record<string, Record<string, number[]>>;
+    greedy: { unsteered: number[] };
+    last_logits_first16?: number[];
+  }[];
+}
+
+/** The recipe's golden file for a Voices-layout folder: tokenizer, residuals at every block, logits, greedy. */
+async function voicesGolden(base: string, backend: 'webgpu' | 'wasm', onnxFile = 'onnx/model.onnx') {
+  const g = (await (await fetch(`${base}golden.json`)).json()) as VoicesGolden;
+  const m = await load(base, { backend, onnxFile });
+  const plain = await load(base, { backend, onnxFile, layers: [] });
+  const tokenizerMismatches = g.tokenizer.filter((t) => JSON.stringify(m.tokenizer.encode(t.text)) !== JSON.stringify(t.ids)).length;
+  let residual = 0, logits = 0, zeroSteer = 0, greedyMismatches = 0;
+  const dec = await m.decoder();
+  for (const p of g.prompts) {
+    const encoded = m.tokenizer.encode(p.text);
+    if (JSON.stringify(encoded) !== JSON.stringify(p.ids)) greedyMismatches += 1000;
+    const out = await dec.step({ ids: [p.ids], capture: m.layers }, false);
+    const ref = await (await plain.decoder()).step({ ids: [p.ids] }, false);
+    zeroSteer = Math.max(zeroSteer, maxAbsDiff(out.lastLogits, ref.lastLogits));
+    if (p.last_logits_first16) logits = Math.max(logits, maxAbsDiff(out.lastLogits.subarray(0, 16), p.last_logits_first16));
+    const d = m.config.hidden;
+    for (const l of m.layers) {
+      const r = await readTensor(out.captures.get(l)!);
+      for (const [pos, vec] of Object.entries(p.residual[String(l)]))
+        residual = Math.max(residual, maxAbsDiff(r.subarray(Number(pos) * d, (Number(pos) + 1) * d), vec));
+      out.captures.get(l)!.dispose();
+    }
+    const gen = await m.generate({ promptIds: p.ids, maxNewTokens: p.greedy.unsteered.length, sampling: GREEDY, seed: 0, stopTokens: [] });
+    if (JSON.stringify(gen.rows[0].tokens) !== JSON.stringify(p.greedy.unsteered)) greedyMismatches++;
+  }
+  return { tokenizerMismatches, residual, logits, zeroSteer, greedyMismatches, layers: m.layers.length, device: m.device };
+}
+
 interface BenchOptions {
   onnxFile: string;
   prompt: string;
@@ -325,4 +364,5 @@ window.harness.runtime = {
   deviceLoss,
   sharedDevice,
   workerRoundTrip,
+  voicesGolden,
 };

@@ -1,0 +1,33 @@
+// The embedded Voices model (or its smoke export until it lands) against the recipe's PyTorch golden file:
+// tokenizer ids, residuals at every block (≤1e-3), zero-steering parity (≤1e-5), greedy continuations; q4 runs.
+import { expect, test } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+const folder = existsSync('models/voices/golden.json') && existsSync('models/voices/onnx/model.onnx') ? 'voices' : 'voices-smoke';
+const BASE = `/models/${folder}/`;
+
+test.skip(!existsSync(`models/${folder}/golden.json`), 'no Voices model export yet');
+
+for (const backend of ['webgpu', 'wasm'] as const) {
+  test(`${folder} fp32 on ${backend}: golden residuals, logits, greedy; zero steering changes nothing`, async ({ page }) => {
+    await page.goto('/harness.html');
+    await page.waitForFunction(() => (window as any).harness?.runtime);
+    const r = await page.evaluate(([b, be]) => (window as any).harness.runtime.voicesGolden(b, be), [BASE, backend]);
+    expect(r.device.backend).toBe(backend);
+    expect(r.tokenizerMismatches).toBe(0);
+    expect(r.residual).toBeLessThanOrEqual(1e-3);
+    expect(r.logits).toBeLessThanOrEqual(1e-3);
+    expect(r.zeroSteer).toBeLessThanOrEqual(1e-5);
+    expect(r.greedyMismatches).toBe(0);
+  });
+}
+
+test(`${folder} q4 on webgpu: instrumented graph runs and zero steering changes nothing`, async ({ page }) => {
+  test.skip(!existsSync(`models/${folder}/onnx/model_q4.onnx`), 'no q4 export');
+  await page.goto('/harness.html');
+  await page.waitForFunction(() => (window as any).harness?.runtime);
+  const r = await page.evaluate((b) => (window as any).harness.runtime.voicesGolden(b, 'webgpu', 'onnx/model_q4.onnx'), BASE);
+  expect(r.zeroSteer).toBeLessThanOrEqual(1e-5);
+  // q4 weights move the numbers; the residuals stay close to the fp32 golden values.
+  expect(r.residual).toBeLessThan(0.5);
+});
