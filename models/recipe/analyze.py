@@ -9,15 +9,16 @@ from model import load_model, n_params
 from sae import load_sae, residuals, sample_windows, hook_name
 from bpe import load_encoder
 
-NEUTRAL_PROMPTS = [
+NEUTRAL_PROMPTS = [  # modern, register-neutral openings (everyday, technical, descriptive); none occurs in the corpus
     "The weather today is", "To open the door,", "My favourite thing about the city is",
     "The meeting will start at", "She picked up the phone and", "The best way to learn a new skill is",
-    "Yesterday I went to the market and", "The new bridge across the river", "When the train finally arrived,",
-    "Our team has been working on", "The recipe calls for two cups of", "He looked out of the window and saw",
-    "In the middle of the night,", "The children were playing in the", "There is a small shop on the corner that",
-    "After the long journey, we", "The teacher asked the students to", "If you want to understand the problem,",
-    "The old house at the end of the street", "This morning the news said that", "The garden was full of",
-    "Before you leave, remember to", "The music started and everyone", "What I remember most about that summer is",
+    "Yesterday I went to the market and", "When the train finally arrived,",
+    "The new laptop comes with", "If the battery is low, the", "Click the button to",
+    "The website was down because", "Our team uses a spreadsheet to", "The printer in the office",
+    "To install the app, first", "The password must contain",
+    "A bicycle is a", "The word carpool refers to", "Football is a game in which",
+    "A refrigerator keeps food", "The museum is famous for", "Coffee is made from",
+    "The traffic light turned", "Plastic bottles can be",
 ]
 CALIB_PROMPTS = [
     "The car stopped in front of the", "Tomorrow we are going to", "The best part of the story is",
@@ -221,8 +222,26 @@ def main():
                             examples=examples))
     feats = dict(hook_name=hn, d_sae=cfg['d_sae'], voices=names, scan_tokens=int(ntok), split='held-out', latents=latents)
     fpath = os.path.join(sae_dir, 'features.json')
-    with open(fpath, 'w') as f:
-        json.dump(feats, f, separators=(',', ':'), ensure_ascii=False)
+    limit = 2_950_000
+    while True:
+        blob = json.dumps(feats, separators=(',', ':'), ensure_ascii=False).encode()
+        if len(blob) <= limit or not cfg['thresholds']:
+            break
+        # too big for the size budget: trim every snippet by one token on the side farther from its peak
+        lens = [len(e['tokens']) for l in latents for e in l['examples']]
+        if max(lens) <= 8:
+            break
+        for l in latents:
+            for e in l['examples']:
+                if len(e['tokens']) <= 8:
+                    continue
+                pk = int(np.argmax(e['activations']))
+                if pk >= len(e['tokens']) - 1 - pk:
+                    e['tokens'], e['activations'] = e['tokens'][1:], e['activations'][1:]
+                else:
+                    e['tokens'], e['activations'] = e['tokens'][:-1], e['activations'][:-1]
+    with open(fpath, 'wb') as f:
+        f.write(blob)
     n_few = sum(1 for l in latents if len(l['examples']) < 5)
     log(f'features.json: {os.path.getsize(fpath)/1e6:.2f} MB, {n_few} latents with < 5 held-out examples ({time.time()-t_start:.0f}s)')
 

@@ -32,8 +32,8 @@ FULL = dict(
     max_bytes_per_voice=4_000_000, val_frac=0.05,
     vocab_size=4096, n_layer=4, n_embd=256, n_head=4, n_ctx=256,
     batch_size=16, lr=2e-3, min_lr_frac=0.1, warmup=100, weight_decay=0.1, max_steps=1300,
-    time_budget_min=45.0, ckpt_every=100,
-    sae_layer=1, d_sae=2048, sae_k=32, sae_tokens=3_000_000, sae_batch=1024, sae_lr=4e-4, sae_epochs=1,
+    time_budget_min=float(os.environ.get('VOICES_TRAIN_MINUTES', '50')), ckpt_every=50,
+    sae_layer=1, d_sae=2048, sae_k=32, sae_tokens=2_500_000, sae_batch=1024, sae_lr=4e-4, sae_epochs=1,
     n_features_examples=6, snippet_len=12, n_latents_persona=8,
     eval_new_tokens=48, thresholds=True, feature_scan_tokens=400_000,
 )
@@ -47,13 +47,16 @@ SMOKE = dict(
     n_features_examples=5, snippet_len=8, n_latents_persona=4,
     eval_new_tokens=8, thresholds=False, feature_scan_tokens=10_000,
 )
+# developer check of the later stages on a partial checkpoint (full architecture, small SAE / scan budgets)
+DEV = dict(FULL, name='voices-dev', out=os.path.join(CACHE, 'dev', 'out'), cache=os.path.join(CACHE, 'dev'),
+           sae_tokens=40_000, feature_scan_tokens=400_000, thresholds=True)
 SEED = 1234
 EOT = '<|endoftext|>'
 
 
 def get_cfg(argv=None):
     argv = sys.argv if argv is None else argv
-    cfg = dict(SMOKE if '--smoke' in argv else FULL)
+    cfg = dict(SMOKE if '--smoke' in argv else DEV if '--dev' in argv else FULL)
     os.makedirs(cfg['out'], exist_ok=True)
     os.makedirs(cfg['cache'], exist_ok=True)
     return cfg

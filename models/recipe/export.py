@@ -96,44 +96,65 @@ def check_graph(m, cfg):
     return need
 
 
-def quantize_q4(m, cfg, wte_name, block=32):
+def quantize_q4(m, cfg, wte_name, block=32, lm_block=16):
     """Replace the MatMul weights of the blocks and the lm_head Gemm with com.microsoft MatMulNBits (4-bit,
-    symmetric, block_size 32, no zero_points = 8). The embedding Gather keeps the fp32 table."""
+    asymmetric with uint8 zero points; block_size 32 for the blocks, 16 for the tied lm_head, which dominates the
+    top-1 error). The embedding Gather keeps the fp32 table."""
     m = onnx.ModelProto.FromString(m.SerializeToString())
     g = m.graph
     inits = {t.name: t for t in g.initializer}
 
-    def q(w_nk, name):
+    def q(w_nk, name, block=block):
+        """asymmetric 4-bit per block of 32 along K, with a per-block search over shrunk [min, max] ranges
+        (minimum squared error); zero points packed two per byte, low nibble first."""
         N, K = w_nk.shape
         assert K % block == 0
-        wb = w_nk.reshape(N, K // block, block).astype(np.float32)
-        amax = np.abs(wb).max(axis=2, keepdims=True)
-        scale = np.where(amax > 0, amax / 7.0, 1.0).astype(np.float32)
-        code = (np.clip(np.round(wb / scale), -8, 7) + 8).astype(np.uint8)
+        nb = K // block
+        wb = w_nk.reshape(N, nb, block).astype(np.float64)
+        mn, mx = np.minimum(wb.min(2, keepdims=True), 0), np.maximum(wb.max(2, keepdims=True), 0)
+        best_err = np.full((N, nb, 1), np.inf); best = None
+        for shrink in np.linspace(0.6, 1.0, 17):
+            lo, hi = mn * shrink, mx * shrink
+            scale = np.where(hi - lo > 0, (hi - lo) / 15.0, 1.0)
+            zp = np.clip(np.round(-lo / scale), 0, 15)
+            code = np.clip(np.round(wb / scale) + zp, 0, 15)
+            err = (((code - zp) * scale - wb) ** 2).sum(2, keepdims=True)
+            better = err < best_err
+            best_err = np.where(better, err, best_err)
+            if best is None:
+                best = [scale, zp, code]
+            else:
+                best = [np.where(better, scale, best[0]), np.where(better, zp, best[1]), np.where(better, code, best[2])]
+        scale, zp, code = best
+        code = code.astype(np.uint8)
         packed = (code[:, :, 0::2] | (code[:, :, 1::2] << 4)).astype(np.uint8)
-        deq = ((code.astype(np.float32) - 8) * scale).reshape(N, K)
+        zpf = zp.reshape(N, nb).astype(np.uint8)
+        if nb % 2:
+            zpf = np.concatenate([zpf, np.zeros((N, 1), np.uint8)], 1)
+        zpp = (zpf[:, 0::2] | (zpf[:, 1::2] << 4)).astype(np.uint8).reshape(-1)
         return (numpy_helper.from_array(packed, name + '_Q4'),
-                numpy_helper.from_array(scale.reshape(-1), name + '_scales'), deq)
+                numpy_helper.from_array(scale.reshape(-1).astype(np.float32), name + '_scales'),
+                numpy_helper.from_array(zpp, name + '_zp'))
     new_nodes = []
     n_q = 0
     for n in g.node:
         if n.op_type == 'MatMul' and n.input[1] in inits and n.name.startswith('/transformer/h.'):
             w = numpy_helper.to_array(inits[n.input[1]])  # [K, N]
             K, N = w.shape
-            B, S, _ = q(w.T.copy(), n.input[1])
-            g.initializer.extend([B, S])
-            new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], B.name, S.name], list(n.output),
+            B, S, Z = q(w.T.copy(), n.input[1])
+            g.initializer.extend([B, S, Z])
+            new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], B.name, S.name, Z.name], list(n.output),
                                               name=n.name + '_Q4', domain='com.microsoft', K=K, N=N, bits=4,
                                               block_size=block))
             n_q += 1
         elif n.op_type == 'Gemm' and wte_name in n.input:
             w = numpy_helper.to_array(inits[wte_name])  # [N=vocab, K=d]
             N, K = w.shape
-            B, S, _ = q(w, 'lm_head.weight')
-            g.initializer.extend([B, S])
-            new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], B.name, S.name], list(n.output),
+            B, S, Z = q(w, 'lm_head.weight', lm_block)
+            g.initializer.extend([B, S, Z])
+            new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], B.name, S.name, Z.name], list(n.output),
                                               name='/lm_head/MatMul_Q4', domain='com.microsoft', K=K, N=N, bits=4,
-                                              block_size=block))
+                                              block_size=lm_block))
             n_q += 1
         else:
             new_nodes.append(n)

@@ -58,21 +58,32 @@ def main():
     rng = np.random.default_rng(SEED)
     T, B, S = cfg['n_ctx'], cfg['batch_size'], cfg['max_steps']
     step0 = 0
+    prev_elapsed = 0.0
     part = ck + '.partial'
     if os.path.exists(part):
         sd = torch.load(part)
         if sd.get('model_cfg') == model_cfg and sd.get('max_steps') == S:
             model.load_state_dict(sd['model']); opt.load_state_dict(sd['opt']); step0 = sd['step']
+            prev_elapsed = sd.get('elapsed', float(os.environ.get('VOICES_PREV_ELAPSED', '0')))
             rng = np.random.default_rng(SEED + step0)
             log(f'train: resuming at step {step0}')
-    t0 = time.time()
+    t0 = time.time() - prev_elapsed
     budget = cfg['time_budget_min'] * 60
+    bound = 'steps'
     hist = []
     step = step0
     model.train()
     for step in range(step0, S):
+        # cosine over max(step progress, wall-clock progress): deterministic (step-bound) on an idle 2-core box;
+        # on a loaded machine the wall-clock budget binds and the schedule still anneals fully before it ends.
+        el = time.time() - t0
+        prog_steps = (step - cfg['warmup']) / max(1, S - cfg['warmup'])
+        prog_time = (el - 0.0) / budget
+        if prog_time > prog_steps and step >= cfg['warmup']:
+            bound = 'wall-clock'
+        prog = min(1.0, max(prog_steps, prog_time))
         lr_ = cfg['lr'] * (step + 1) / cfg['warmup'] if step < cfg['warmup'] else \
-            cfg['lr'] * (cfg['min_lr_frac'] + (1 - cfg['min_lr_frac']) * 0.5 * (1 + math.cos(math.pi * (step - cfg['warmup']) / max(1, S - cfg['warmup']))))
+            cfg['lr'] * (cfg['min_lr_frac'] + (1 - cfg['min_lr_frac']) * 0.5 * (1 + math.cos(math.pi * prog)))
         for g in opt.param_groups:
             g['lr'] = lr_
         x, y = batch(rng, tr, B, T, step * B)
@@ -88,9 +99,10 @@ def main():
             log(f'step {step}/{S} loss {loss.item():.3f} lr {lr_:.2e} {tps:.0f} tok/s elapsed {el/60:.1f} min')
             hist.append(dict(step=step, loss=round(loss.item(), 4), elapsed_s=round(el, 1)))
         if (step + 1) % cfg['ckpt_every'] == 0 and step + 1 < S:
-            torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), step=step + 1, model_cfg=model_cfg, max_steps=S), part)
+            torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), step=step + 1, model_cfg=model_cfg, max_steps=S,
+                            elapsed=time.time() - t0), part)
             log(f"val: { {k: round(v, 3) for k, v in evaluate(model, va, T, 10).items()} }")
-        if time.time() - t0 > budget:
+        if time.time() - t0 > budget or prog >= 1.0 and step >= cfg['warmup'] and bound == 'wall-clock':
             log(f'train: wall-clock budget of {cfg["time_budget_min"]} min reached at step {step+1}/{S}')
             break
     el = time.time() - t0
@@ -98,7 +110,7 @@ def main():
     log(f'val loss: {val}')
     torch.save(dict(model=model.state_dict(), model_cfg=model_cfg, max_steps=S, steps_done=step + 1, done=True,
                     train_seconds=el, tokens_seen=(step + 1) * B * T, val_loss=val, history=hist,
-                    n_params=n_params(model)), ck)
+                    n_params=n_params(model), schedule_bound=bound, time_budget_min=cfg['time_budget_min']), ck)
     if os.path.exists(part):
         os.remove(part)
 
