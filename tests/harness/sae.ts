@@ -263,15 +263,9 @@ async function timeGpu(gpu: GPUDevice, record: (encoder: GPUCommandEncoder) => v
   return (performance.now() - t0) / reps;
 }
 
-/**
- * SAE kernel and engine figures for `npm run bench`: encode of one token vs a copy kernel moving W_enc's bytes,
- * a 256-token prompt encode, and decode speed with capture + per-token SAE top-k + one persona (steering and
- * monitor) against the same engine with interpretability off.
- */
-async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string; newTokens: number; reps?: number }) {
-  const reps = o.reps ?? 50;
+/** Kernel timings for one SAE: one-token encode (all its passes) vs a copy kernel moving W_enc's bytes; 256-token encode. */
+async function benchKernels(sae: SaeWeights, reps = 50, breakdown = false) {
   const gpu = await device();
-  const sae = await fetchSae(o.saeUrl);
   const { dIn, dSae } = sae.config;
   const saeGpu = new SaeGpu(gpu, sae);
   const weightBytes = saeGpu.weights.encoderChunks.reduce((a, c) => a + c.buffer.size, 0);
@@ -284,11 +278,49 @@ async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string;
   const copyMs = await timeGpu(gpu, (e) => copy.run(e), reps);
   const promptSource = { buffer: x, offset: 0, rowStride: 0, tokensPerRow: 256, tokens: 256 };
   const encodePromptMs = await timeGpu(gpu, (e) => saeGpu.encode(e, promptSource, 'prompt'), Math.max(3, Math.floor(reps / 10)));
-  const gflops = (2 * 256 * dIn * dSae) / (encodePromptMs * 1e6);
+  const parts: Record<string, number> = {};
+  if (breakdown) {
+    const passes = saeGpu.passes;
+    const ws = saeGpu.buffers;
+    parts.prepare_token_ms = await timeGpu(gpu, (e) => passes.prepare.run(e, tokenSource, ws.raw, ws.xn), reps);
+    parts.gemv_token_ms = await timeGpu(gpu, (e) => passes.encodeToken.run(e, 1, ws.xn, ws.partial, ws.acts), reps);
+    parts.topk_mask_token_ms = await timeGpu(gpu, (e) => passes.topk.run(e, { rows: 1, width: dSae, k: sae.config.k ?? 8, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, mask: true }), reps);
+    parts.prepare_prompt_ms = await timeGpu(gpu, (e) => passes.prepare.run(e, promptSource, ws.raw, ws.xn), 3);
+    parts.gemm_prompt_ms = await timeGpu(gpu, (e) => passes.encodePrompt.run(e, 256, ws.xn, ws.acts), 3);
+    parts.topk_mask_prompt_ms = await timeGpu(gpu, (e) => passes.topk.run(e, { rows: 256, width: dSae, k: sae.config.k ?? 8, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, mask: true }), 3);
+  }
+  const f16 = saeGpu.weights.f16;
   saeGpu.destroy();
   x.destroy();
   copySrc.destroy();
   copyDst.destroy();
+  return {
+    d_in: dIn,
+    d_sae: dSae,
+    sae_weight_dtype_on_gpu: f16 ? 'f16 (packed)' : 'f32',
+    sae_encode_token_ms: encodeTokenMs,
+    copy_bound_ms: copyMs,
+    ratio_sae_encode_vs_copy: encodeTokenMs / copyMs,
+    sae_encode_prompt_ms: encodePromptMs,
+    sae_encode_prompt_gflops: (2 * 256 * dIn * dSae) / (encodePromptMs * 1e6),
+    ...parts,
+  };
+}
+
+/** benchKernels on a random SAE of the given size (the Voices SAE's shape by default). */
+async function benchRandomKernels(o: { dIn?: number; dSae?: number; k?: number; f16?: boolean; reps?: number }) {
+  const sae = randomSae({ dIn: o.dIn ?? 256, dSae: o.dSae ?? 2048, architecture: 'topk', k: o.k ?? 32 });
+  if (o.f16 ?? true) sae.config.weightDtype = 'F16';
+  return benchKernels(sae, o.reps, true);
+}
+
+/**
+ * SAE kernel and engine figures for `npm run bench`: encode of one token vs a copy kernel moving W_enc's bytes,
+ * a 256-token prompt encode, and decode speed with capture + per-token SAE top-k + one persona (steering and
+ * monitor) against the same engine with interpretability off.
+ */
+async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string; newTokens: number; reps?: number }) {
+  const kernels = await benchKernels(await fetchSae(o.saeUrl), o.reps);
 
   const pg = createPlaygroundEngine();
   await pg.loadModel({ baseUrl: o.modelUrl, onnxFile: o.onnxFile }, { backend: 'webgpu' });
@@ -314,14 +346,7 @@ async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string;
   const interpTps = await measure(interpRequest);
   await pg.dispose();
   return {
-    d_in: dIn,
-    d_sae: dSae,
-    sae_weight_dtype_on_gpu: saeGpu.weights.f16 ? 'f16 (packed)' : 'f32',
-    sae_encode_token_ms: encodeTokenMs,
-    copy_bound_ms: copyMs,
-    ratio_sae_encode_vs_copy: encodeTokenMs / copyMs,
-    sae_encode_prompt_ms: encodePromptMs,
-    sae_encode_prompt_gflops: gflops,
+    ...kernels,
     decode_tps_playground_plain: plainTps,
     decode_tps_engine_interp: interpTps,
     persona: persona?.id ?? 'none',
@@ -329,3 +354,4 @@ async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string;
 }
 
 (window.harness.sae as Record<string, unknown>).benchSae = benchSae;
+(window.harness.sae as Record<string, unknown>).benchRandomKernels = benchRandomKernels;

@@ -231,7 +231,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
             if (wantsSae) {
               const captured = event.captures.get(layer)!;
               const P = captured.dims[1];
-              r = await sae.backend.analyse(captured, { offset: (P - 1) * d, rowStride: P * d, tokensPerRow: 1, tokens: rows }, Math.max(1, request.topK));
+              r = await sae.backend.analyse(captured, { offset: (P - 1) * d, rowStride: P * d, tokensPerRow: 1, tokens: rows }, Math.max(1, request.topK), { reconstruction: false });
             }
             emit(pending.tokens, pending.step, r);
             pending = null;

@@ -22,7 +22,8 @@ export interface CapturedInput {
 export interface SaeBackend {
   readonly sae: SaeWeights;
   setMonitors(specs: MonitorSpec[]): void;
-  analyse(input: CapturedInput, select: RowSelection, topK: number): Promise<SaeGpuAnalysis>;
+  /** `reconstruction: false` skips decode and the error (generation does not report it). */
+  analyse(input: CapturedInput, select: RowSelection, topK: number, options?: { reconstruction?: boolean }): Promise<SaeGpuAnalysis>;
   /** Steering vectors [rows, 1, dIn] in the form the runtime feeds (a GPU buffer on WebGPU). */
   steering(rows: RowSteering[]): Float32Array | GPUBuffer;
   dispose(): void;
@@ -42,9 +43,9 @@ export class GpuSaeBackend implements SaeBackend {
     this.gpu.setMonitors(specs);
   }
 
-  analyse(input: CapturedInput, select: RowSelection, topK: number): Promise<SaeGpuAnalysis> {
+  analyse(input: CapturedInput, select: RowSelection, topK: number, options: { reconstruction?: boolean } = {}): Promise<SaeGpuAnalysis> {
     if (!input.gpuBuffer) throw new Error('GpuSaeBackend needs the captured residual on the GPU.');
-    return this.gpu.analyse({ buffer: input.gpuBuffer, ...select }, topK);
+    return this.gpu.analyse({ buffer: input.gpuBuffer, ...select }, topK, options);
   }
 
   steering(rows: RowSteering[]): GPUBuffer {

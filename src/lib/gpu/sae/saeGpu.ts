@@ -94,6 +94,11 @@ export class SaeGpu {
     return this.workspace;
   }
 
+  /** The individual passes, for benchmarks that time them one by one. */
+  get passes() {
+    return { prepare: this.prepare, encodeToken: this.encodeToken, encodePrompt: this.encodePrompt, topk: this.topk, decode: this.decode };
+  }
+
   /** Workspace of the last run (dense activations `acts` [tokens, dSae] with TopK masked, `xHat`, `xn`, ...); for tests. */
   get buffers(): Readonly<Workspace> {
     if (!this.workspace) throw new GpuKernelError('SaeGpu.buffers read before any encode.');
@@ -157,20 +162,23 @@ export class SaeGpu {
    * readings. `extra` lets a caller record more work in the same submission (e.g. the next step's steering).
    */
   async analyse(source: ResidualSource, topK: number, options: { mode?: 'auto' | 'token' | 'prompt'; reconstruction?: boolean } = {}): Promise<SaeGpuAnalysis> {
-    const { dSae } = this.sae.config;
+    const { dSae, architecture, k: saeK } = this.sae.config;
     const k = Math.max(1, Math.min(topK, dSae));
     const tokens = source.tokens;
-    const ws = this.ensure(tokens, k);
+    // A TopK SAE's masking pass already leaves its k latents sorted: when that covers the request, reuse it.
+    const reuseMask = architecture === 'topk' && saeK! < dSae && k <= saeK!;
+    const stride = reuseMask ? saeK! : k;
+    const ws = this.ensure(tokens, stride);
     const monitors = this.monitors;
     if (monitors && monitors.ids.length > 64) throw new GpuKernelError(`At most 64 monitored personas, found ${monitors.ids.length}.`);
     const encoder = this.device.createCommandEncoder({ label: 'SaeGpu.analyse' });
     this.encode(encoder, source, options.mode);
     const withError = options.reconstruction ?? true;
     if (withError) this.decode.run(encoder, tokens, ws.acts, ws.xHat, ws.xn, ws.error);
-    this.topk.run(encoder, { rows: tokens, width: dSae, k, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, slot: 'report' });
+    if (!reuseMask) this.topk.run(encoder, { rows: tokens, width: dSae, k, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, slot: 'report' });
     if (monitors) this.monitorPass.run(encoder, tokens, monitors.buffers, ws.acts, ws.raw, ws.monitor);
     const P = monitors?.ids.length ?? 0;
-    const sizes = [tokens * k * 4, tokens * k * 4, withError ? tokens * 4 : 0, tokens * P * 4];
+    const sizes = [tokens * stride * 4, tokens * stride * 4, withError ? tokens * 4 : 0, tokens * P * 4];
     const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
     const total = offsets[3] + sizes[3];
     const staging = this.device.createBuffer({ label: 'SaeGpu.analyse.staging', size: Math.max(16, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -190,10 +198,18 @@ export class SaeGpu {
       for (let t = 0; t < tokens; t++) m[t] = monitorAll[t * P + q];
       monitor[id] = m;
     });
+    const allIndices = new Int32Array(bytes, offsets[0], tokens * stride);
+    const allValues = new Float32Array(bytes, offsets[1], tokens * stride);
+    const indices = new Int32Array(tokens * k);
+    const values = new Float32Array(tokens * k);
+    for (let t = 0; t < tokens; t++) {
+      indices.set(allIndices.subarray(t * stride, t * stride + k), t * k);
+      values.set(allValues.subarray(t * stride, t * stride + k), t * k);
+    }
     return {
       k,
-      indices: new Int32Array(bytes, offsets[0], tokens * k),
-      values: new Float32Array(bytes, offsets[1], tokens * k),
+      indices,
+      values,
       reconstructionError: withError ? new Float32Array(bytes, offsets[2], tokens) : new Float32Array(tokens),
       monitor,
     };
