@@ -43,6 +43,8 @@ export interface KernelCase {
   center?: boolean;
   /** Gather the tokens from a padded [rows, positions, dIn] buffer (generation layout) instead of a packed one. */
   rows?: number;
+  /** Forces the GEMV's split-K target (SwiftShader's default of 1 would leave the split path untested). */
+  targetWorkgroups?: number;
 }
 
 /** Runs every SAE kernel on random data and returns its relative error against the TypeScript reference. */
@@ -74,7 +76,7 @@ async function kernelCaseInner(gpu: GPUDevice, c: KernelCase) {
   const offset = 5 + (rows > 1 ? (positions - 1) * c.dIn : 0);
   for (let t = 0; t < c.tokens; t++) padded.set(x.subarray(t * c.dIn, (t + 1) * c.dIn), rows > 1 ? offset + t * positions * c.dIn : offset + t * c.dIn);
   const residual = uploadBuffer(gpu, 'harness.residual', padded);
-  const saeGpu = new SaeGpu(gpu, sae, { maxBindingBytes: c.maxBindingBytes });
+  const saeGpu = new SaeGpu(gpu, sae, { maxBindingBytes: c.maxBindingBytes, targetWorkgroups: c.targetWorkgroups });
   const source = { buffer: residual, offset, rowStride: positions * c.dIn, tokensPerRow, tokens: c.tokens };
   const t0 = performance.now();
   const analysis = await saeGpu.analyse(source, c.topK, { mode: c.mode });

@@ -31,12 +31,13 @@ test.describe('SAE kernels vs TypeScript reference', () => {
   const cases: [string, Case][] = [
     ['TopK, one token, awkward sizes, k = 1', { dIn: 37, dSae: 203, tokens: 1, architecture: 'topk', saeK: 5, topK: 1 }],
     ['ReLU, one token, k = d_sae', { dIn: 50, dSae: 99, tokens: 1, architecture: 'standard', topK: 99 }],
-    ['JumpReLU, few tokens on the GEMV path', { dIn: 70, dSae: 333, tokens: 3, architecture: 'jumprelu', topK: 8, mode: 'token' }],
+    ['JumpReLU, few tokens on the GEMV path, split-K', { dIn: 70, dSae: 333, tokens: 3, architecture: 'jumprelu', topK: 8, mode: 'token', targetWorkgroups: 64 }],
+    ['TopK, one token, GEMV without split-K', { dIn: 256, dSae: 2048, tokens: 1, architecture: 'topk', saeK: 32, topK: 8, f16: true, mode: 'token', targetWorkgroups: 1 }],
     ['TopK, 300-token prompt on the tiled GEMM', { dIn: 67, dSae: 250, tokens: 300, architecture: 'topk', saeK: 12, topK: 8, mode: 'prompt' }],
     ['ReLU prompt, k = d_sae, layer_norm + centring', { dIn: 33, dSae: 45, tokens: 17, architecture: 'standard', topK: 45, mode: 'prompt', normalize: 'layer_norm', center: true }],
-    ['F16-packed weights, GEMV and GEMM', { dIn: 45, dSae: 301, tokens: 9, architecture: 'topk', saeK: 7, topK: 7, f16: true, mode: 'token' }],
+    ['F16-packed weights, GEMV, split-K', { dIn: 45, dSae: 301, tokens: 9, architecture: 'topk', saeK: 7, topK: 7, f16: true, mode: 'token', targetWorkgroups: 64 }],
     ['F16-packed weights, tiled GEMM', { dIn: 45, dSae: 301, tokens: 70, architecture: 'jumprelu', topK: 4, f16: true, mode: 'prompt', normalize: 'constant_norm_rescale' }],
-    ['weights split across bindings (forced small limit), GEMV', { dIn: 40, dSae: 500, tokens: 2, architecture: 'topk', saeK: 9, topK: 9, maxBindingBytes: 40 * 4 * 64, mode: 'token' }],
+    ['weights split across bindings (forced small limit), GEMV', { dIn: 40, dSae: 500, tokens: 2, architecture: 'topk', saeK: 9, topK: 9, maxBindingBytes: 40 * 4 * 64, mode: 'token', targetWorkgroups: 64 }],
     ['weights split across bindings, F16 GEMM, scale', { dIn: 40, dSae: 500, tokens: 20, architecture: 'standard', topK: 16, f16: true, maxBindingBytes: 40 * 2 * 96, mode: 'prompt', normalize: 'expected_average_only_in' }],
     ['generation layout: last position of 2 batch rows', { dIn: 64, dSae: 512, tokens: 2, rows: 2, architecture: 'topk', saeK: 16, topK: 8 }],
   ];

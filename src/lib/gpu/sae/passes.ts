@@ -54,20 +54,32 @@ export class PrepareInputPass {
 
 const GEMV_WG = 64;
 
-/** Split-K for the GEMV: enough workgroups to fill the device, at least 32 inputs per split. */
-export function encodeTokenSplits(groups: number, dIn: number): number {
+/** Split-K for the GEMV: about `targetWorkgroups` workgroups to fill the device, at least 32 inputs per split. */
+export function encodeTokenSplits(groups: number, dIn: number, targetWorkgroups = 64): number {
   const wgX = Math.ceil(groups / GEMV_WG);
-  return Math.max(1, Math.min(Math.ceil(64 / wgX), Math.ceil(dIn / 32)));
+  return Math.max(1, Math.min(Math.ceil(targetWorkgroups / wgX), Math.ceil(dIn / 32)));
+}
+
+/**
+ * Workgroups worth keeping busy at once: a GPU wants many; a CPU rasteriser (SwiftShader) runs a workgroup per
+ * core, so extra splits only add partial sums to reduce.
+ */
+export function defaultTargetWorkgroups(device: GPUDevice): number {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return info?.architecture === 'swiftshader' || /swiftshader|llvmpipe/i.test(info?.description ?? '') ? 1 : 64;
 }
 
 export class EncodeTokenPass {
   private gemv: Kernel;
   private finalize: Kernel;
   private uniforms: UniformPool;
+  private targetWorkgroups: number;
   constructor(
     device: GPUDevice,
     private weights: SaeGpuWeights,
+    targetWorkgroups?: number,
   ) {
+    this.targetWorkgroups = targetWorkgroups ?? defaultTargetWorkgroups(device);
     this.gemv = new Kernel(device, { label: 'SaeEncodeToken', code: encodeTokenWgsl, constants: { WG: GEMV_WG, F16: weights.f16 ? 1 : 0 } });
     this.finalize = new Kernel(device, {
       label: 'SaeEncodeFinalize',
@@ -79,13 +91,13 @@ export class EncodeTokenPass {
 
   partialFloats(tokens: number): number {
     const dIn = this.weights.sae.config.dIn;
-    return Math.max(...this.weights.encoderChunks.map((c) => encodeTokenSplits(c.groups, dIn) * tokens * c.colsPad));
+    return Math.max(...this.weights.encoderChunks.map((c) => encodeTokenSplits(c.groups, dIn, this.targetWorkgroups) * tokens * c.colsPad));
   }
 
   run(encoder: GPUCommandEncoder, tokens: number, xn: GPUBuffer, partial: GPUBuffer, acts: GPUBuffer): void {
     const { dIn, dSae } = this.weights.sae.config;
     this.weights.encoderChunks.forEach((chunk, c) => {
-      const splits = encodeTokenSplits(chunk.groups, dIn);
+      const splits = encodeTokenSplits(chunk.groups, dIn, this.targetWorkgroups);
       const kPerSplit = Math.ceil(dIn / splits);
       const u1 = this.uniforms.get(`gemv${c}`, [tokens, dIn, chunk.groups, chunk.colsPad, kPerSplit], u32s(5));
       this.gemv.dispatch(encoder, this.gemv.bind(`chunk${c}`, [u1, xn, chunk.buffer, partial]), Math.ceil(chunk.groups / GEMV_WG), splits, tokens);

@@ -21,6 +21,8 @@ import { SaeGpuWeights, type SaeGpuWeightsOptions } from './weights';
 export interface SaeGpuOptions extends SaeGpuWeightsOptions {
   /** Prompts of at least this many tokens use the tiled matrix-matrix encode; fewer use the split-K GEMV. */
   promptThreshold?: number;
+  /** Workgroups the one-token encode aims for (split-K); default from the adapter (1 on SwiftShader, else 64). */
+  targetWorkgroups?: number;
 }
 
 export interface MonitorSpec {
@@ -62,7 +64,7 @@ export class SaeGpu {
   ) {
     this.weights = new SaeGpuWeights(device, sae, options);
     this.prepare = new PrepareInputPass(device, sae.config);
-    this.encodeToken = new EncodeTokenPass(device, this.weights);
+    this.encodeToken = new EncodeTokenPass(device, this.weights, options.targetWorkgroups);
     this.encodePrompt = new EncodePromptPass(device, this.weights);
     this.topk = new TopKPass(device);
     this.decode = new DecodePass(device, this.weights);
