@@ -67,7 +67,8 @@ export function saeFolder(model: ModelEntry, saeId: string): string {
 async function exists(url: string): Promise<boolean> {
   try {
     const r = await fetch(url);
-    return r.ok;
+    // Dev servers and many static hosts answer a missing file with the app's index.html (SPA fallback).
+    return r.ok && !(r.headers.get('content-type') ?? '').includes('text/html');
   } catch {
     return false;
   }

@@ -13,7 +13,13 @@ export function appUrl(query = '', page = ''): string {
 }
 
 export async function waitForModel(page: Page): Promise<void> {
-  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-stage', 'ready', { timeout: 180_000 });
+  const progress = page.getByTestId('load-progress');
+  await expect(progress).toHaveAttribute('data-phase', /ready|error/, { timeout: 180_000 });
+  if ((await progress.getAttribute('data-phase')) === 'error') {
+    const messages = await page.locator('[data-testid^=notice-]').allTextContents();
+    throw new Error(`The model did not load: ${messages.join(' | ')}`);
+  }
+  await expect(progress).toHaveAttribute('data-stage', 'ready');
 }
 
 export async function waitForAnalysis(page: Page): Promise<void> {
