@@ -289,6 +289,7 @@ async function benchKernels(sae: SaeWeights, reps = 50, breakdown = false) {
     parts.topk_mask_token_ms = await timeGpu(gpu, (e) => passes.topk.run(e, { rows: 1, width: dSae, k: sae.config.k ?? 8, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, mask: true }), reps);
     parts.prepare_prompt_ms = await timeGpu(gpu, (e) => passes.prepare.run(e, promptSource, ws.raw, ws.xn), 3);
     parts.gemm_prompt_ms = await timeGpu(gpu, (e) => passes.encodePrompt.run(e, 256, ws.xn, ws.acts), 3);
+    parts.gemv_prompt_ms = await timeGpu(gpu, (e) => passes.encodeToken.run(e, 256, ws.xn, ws.partial, ws.acts), 3);
     parts.topk_mask_prompt_ms = await timeGpu(gpu, (e) => passes.topk.run(e, { rows: 256, width: dSae, k: sae.config.k ?? 8, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, mask: true }), 3);
   }
   const f16 = saeGpu.weights.f16;

@@ -24,6 +24,8 @@ var<workgroup> mask: u32;
 var<workgroup> remaining: u32;
 var<workgroup> valueThreshold: u32;
 var<workgroup> written: atomic<u32>;
+// Set when every element tied with the value threshold is taken: the index passes can be skipped.
+var<workgroup> allTiesTaken: u32;
 
 /** Order-preserving map of f32 to u32 (larger float → larger key). */
 fn orderKey(v: f32) -> u32 {
@@ -46,10 +48,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     prefix = 0u;
     mask = 0u;
     remaining = p.k;
+    allTiesTaken = 0u;
     atomicStore(&written, 0u);
   }
   workgroupBarrier();
   for (var step = 0u; step < 8u; step++) {
+    if (workgroupUniformLoad(&allTiesTaken) != 0u) { break; }
     let shift = 24u - 8u * (step % 4u);
     atomicStore(&hist[lid], 0u);
     workgroupBarrier();
@@ -74,12 +78,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           prefix = prefix | (u32(d) << shift);
           mask = mask | (255u << shift);
           remaining = remaining - cum;
+          if (step == 3u && c == remaining) { allTiesTaken = 1u; }
           break;
         }
         cum += c;
       }
       if (step == 3u) {
         valueThreshold = prefix;
+        // Index threshold 0 takes every tie (indexKey(j) >= 0 always holds).
         prefix = 0u;
         mask = 0u;
       }
