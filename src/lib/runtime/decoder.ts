@@ -14,6 +14,8 @@ export interface DecoderOptions {
   /** Keep present.* and captures as GPU buffers (WebGPU only). */
   gpuOutputs?: boolean;
   externalData?: { path: string; data: Uint8Array }[];
+  /** ORT's GPUDevice when on WebGPU (used for constant inputs kept on the GPU). */
+  device?: GPUDevice;
   onStage?: (stage: 'parse' | 'instrument' | 'session') => void;
 }
 
@@ -46,7 +48,7 @@ export async function openDecoder(
   config: ModelConfig,
   layers: number[],
   clampSlots: number,
-  options: Pick<DecoderOptions, 'sessionOptions' | 'gpuOutputs' | 'externalData' | 'onStage'> = {},
+  options: Pick<DecoderOptions, 'sessionOptions' | 'gpuOutputs' | 'externalData' | 'onStage' | 'device'> = {},
 ): Promise<DecoderSession> {
   const io = describeIO(model.graph!);
   const past = io.inputs.find((i) => i.name === 'past_key_values.0.key');
@@ -69,5 +71,6 @@ export async function openDecoder(
     io,
     { hidden: config.hidden, vocab: config.vocab, nLayer: config.nLayer, kvHeads, headDim, instrumented: layers, clampSlots },
     !!options.gpuOutputs,
+    options.gpuOutputs ? options.device : undefined,
   );
 }

@@ -100,6 +100,7 @@ export class LanguageModel {
     this.decoderSession = await openDecoder(getOrt(), this.graphBytes, this.files.model, this.config, this.layers, this.clampSlots, {
       sessionOptions: sessionOptionsFor(device ? 'webgpu' : 'wasm', device, this.cpuNodes),
       gpuOutputs: !!device,
+      device,
       externalData: this.files.externalData,
     });
     this.gpu = device;

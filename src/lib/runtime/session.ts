@@ -56,6 +56,7 @@ export class DecoderSession {
   private readonly pastNames: string[];
   private readonly wantsPositions: boolean;
   private zeros = new Map<string, Tensor>();
+  private zeroBuffers: GPUBuffer[] = [];
 
   constructor(
     private readonly ort: OrtApi,
@@ -64,6 +65,8 @@ export class DecoderSession {
     readonly shape: DecoderShape,
     /** True when outputs stay on the GPU (WebGPU with gpu-buffer locations). */
     readonly onGpu: boolean,
+    /** ORT's device on WebGPU: constant zero inputs live there instead of being uploaded every step. */
+    private readonly device?: GPUDevice,
   ) {
     this.pastNames = io.inputs.map((i) => i.name).filter((n) => KV.test(n));
     this.wantsPositions = io.inputs.some((i) => i.name === 'position_ids');
@@ -161,11 +164,23 @@ export class DecoderSession {
     }
   }
 
-  /** Zero tensors are reused across steps: they never change and cost an allocation each otherwise. */
+  /**
+   * Zero tensors are reused across steps: they never change. On WebGPU they are GPU buffers (new buffers are
+   * zero-filled by the spec), so an unsteered layer costs no upload per step.
+   */
   private zero(key: string, dims: number[]): Tensor {
     let t = this.zeros.get(key);
     if (!t) {
-      t = new this.ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+      const count = dims.reduce((a, b) => a * b, 1);
+      if (this.device) {
+        const buffer = this.device.createBuffer({
+          label: `DecoderSession.zero.${key}`,
+          size: Math.max(16, Math.ceil((count * 4) / 16) * 16),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+        this.zeroBuffers.push(buffer);
+        t = this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims }) as unknown as Tensor;
+      } else t = new this.ort.Tensor('float32', new Float32Array(count), dims);
       this.zeros.set(key, t);
     }
     return t;
@@ -173,6 +188,9 @@ export class DecoderSession {
 
   async release(): Promise<void> {
     this.reset();
+    for (const b of this.zeroBuffers) b.destroy();
+    this.zeroBuffers = [];
+    this.zeros.clear();
     await this.session.release();
   }
 }
