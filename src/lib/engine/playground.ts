@@ -300,8 +300,16 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   }
 
   #requireSae(): LoadedSae {
-    if (!this.#sae) throw new EngineStateError('No SAE is loaded: call loadSae with an SAE folder first.');
-    return this.#sae;
+    const sae = this.#sae;
+    if (!sae) throw new EngineStateError('No SAE is loaded: call loadSae with an SAE folder first.');
+    // After a lost GPU the runtime reopens on a new device (or on WASM): follow it.
+    const device = this.#model?.gpuDevice;
+    const current = sae.backend instanceof GpuSaeBackend ? sae.backend.device : undefined;
+    if (device !== current) {
+      sae.backend.dispose();
+      sae.backend = device ? new GpuSaeBackend(device, sae.weights) : new CpuSaeBackend(sae.weights);
+    }
+    return sae;
   }
 
   #disposeSae(): void {
