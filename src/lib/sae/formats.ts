@@ -109,6 +109,16 @@ function hookNameOf(cfg: Record<string, unknown>): string | undefined {
   return candidates.find((c): c is string => typeof c === 'string');
 }
 
+/**
+ * SAEs trained on TransformerLens models loaded with `center_writing_weights` (e.g. gpt2-small-res-jb) saw residuals
+ * whose mean over the hidden dimension is zero; a Hugging Face model's residual must be centred to match.
+ */
+function centersWritingWeights(cfg: Record<string, unknown>): boolean {
+  const metadata = (cfg.metadata ?? {}) as Record<string, unknown>;
+  const kwargs = (metadata.model_from_pretrained_kwargs ?? cfg.model_from_pretrained_kwargs ?? {}) as Record<string, unknown>;
+  return kwargs.center_writing_weights === true;
+}
+
 export function loadSaeLens(cfg: Record<string, unknown>, file: SafetensorsFile): SaeWeights {
   const what = 'SAELens SAE';
   const hookName = hookNameOf(cfg);
@@ -154,7 +164,7 @@ export function loadSaeLens(cfg: Record<string, unknown>, file: SafetensorsFile)
     applyBDecToInput: cfg.apply_b_dec_to_input === true,
     normalizeActivations: normalize as ActivationNormalization,
     inputScale,
-    centerResidual: cfg.center_residual === true || cfg.mean_center_input === true,
+    centerResidual: cfg.center_residual === true || cfg.mean_center_input === true || centersWritingWeights(cfg),
     hookName,
     layer: layerFromHookName(hookName),
     weightDtype: wEncT.dtype,

@@ -74,6 +74,9 @@ describe('SAE format loaders', () => {
     expect(ln.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 4);
     const scaled = saeReference.preprocess(cfgOf({ normalize_activations: 'expected_average_only_in', scaling_factor: 0.5 }), x, 1);
     expect(scaled[3]).toBeCloseTo(x[3] * 0.5, 6);
+    expect(cfgOf({ model_from_pretrained_kwargs: { center_writing_weights: true } }).centerResidual).toBe(true);
+    expect(cfgOf({ metadata: { hook_name: 'blocks.1.hook_resid_post', model_from_pretrained_kwargs: { center_writing_weights: true } } }).centerResidual).toBe(true);
+    expect(cfgOf({}).centerResidual).toBe(false);
     const centred = saeReference.preprocess(cfgOf({ center_residual: true }), x, 1);
     expect(centred.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 4);
   });
