@@ -92,20 +92,55 @@ class Rewriter {
       renameConsumers(this.graph, site.tensor, captureName(L), new Set(this.added));
       this.graph.node.splice(index + 1, 0, ...this.added);
     } else {
-      // Steering goes in before the fused node (never through its bias input), so every output sees it.
-      if (slots > 0) throw new Error('Clamp slots on fused skip-norm graphs are not supported yet.');
       const node = site.node;
-      const steeredInput = `steer_in.${L}`;
-      this.node('Add', [node.input[0], steerName(L)], [steeredInput]);
-      node.input[0] = steeredInput;
-      while (node.output.length < 4) node.output.push('');
-      const old = node.output[3];
-      node.output[3] = captureName(L);
-      if (old) renameConsumers(this.graph, old, captureName(L), new Set([node]));
-      const index = this.graph.node.indexOf(node);
-      this.graph.node.splice(index, 0, ...this.added);
+      if (slots > 0) {
+        this.unfuse(node, slots);
+      } else {
+        // Steering goes in before the fused node (never through its bias input), so every output sees it.
+        const steeredInput = `steer_in.${L}`;
+        this.node('Add', [node.input[0], steerName(L)], [steeredInput]);
+        node.input[0] = steeredInput;
+        while (node.output.length < 4) node.output.push('');
+        const old = node.output[3];
+        node.output[3] = captureName(L);
+        if (old) renameConsumers(this.graph, old, captureName(L), new Set([node]));
+        const index = this.graph.node.indexOf(node);
+        this.graph.node.splice(index, 0, ...this.added);
+      }
     }
     this.graph.output.push(valueInfo(captureName(L), ['batch', 'sequence', this.hidden]));
+  }
+
+  /**
+   * A clamp must act on the residual before it is normalised, which a fused skip-norm node does internally; so the
+   * node is split into Add(s) → steer → clamp → (Simplified)LayerNormalization, with the same output names.
+   */
+  private unfuse(node: NodeProto, slots: number): void {
+    const L = this.layer;
+    const [input, skip, gamma] = node.input;
+    const simplified = node.opType === 'SkipSimplifiedLayerNormalization';
+    const beta = simplified ? '' : (node.input[3] ?? '');
+    const bias = simplified ? (node.input[3] ?? '') : (node.input[4] ?? '');
+    if ((node.output[1] ?? '') !== '' || (node.output[2] ?? '') !== '')
+      throw new Error(`Cannot clamp at layer ${L}: the fused node's mean/inv_std outputs are in use.`);
+    const epsilon = node.attribute.find((a) => a.name === 'epsilon');
+    const p = `unfused.${L}/`;
+    this.node('Add', [input, skip], [p + 'sum0']);
+    let sum = p + 'sum0';
+    if (bias) {
+      this.node('Add', [sum, bias], [p + 'sum']);
+      sum = p + 'sum';
+    }
+    const steered = `residual.${L}.steered`;
+    this.node('Add', [sum, steerName(L)], [steered]);
+    this.clamp(steered, captureName(L), slots);
+    const attrs = [intAttr('axis', -1), ...(epsilon ? [epsilon] : [])];
+    if (simplified) this.node('SimplifiedLayerNormalization', [captureName(L), gamma], [node.output[0]], attrs);
+    else this.node('LayerNormalization', beta ? [captureName(L), gamma, beta] : [captureName(L), gamma], [node.output[0]], attrs);
+    const old = node.output[3] ?? '';
+    if (old) renameConsumers(this.graph, old, captureName(L), new Set(this.added));
+    const index = this.graph.node.indexOf(node);
+    this.graph.node.splice(index, 1, ...this.added);
   }
 
   private clamp(h: string, out: string, slots: number): void {
