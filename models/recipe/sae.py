@@ -78,14 +78,14 @@ class TopKSAE(torch.nn.Module):
 
 
 def train_sae(cfg, acts):
+    """Trains on x / c (c = mean norm / sqrt(d_in)) and folds c back into b_enc and b_dec afterwards, so the
+    saved SAE takes raw residuals (normalize_activations "none") and keeps unit-norm decoder rows."""
     seed_all(SEED + 5)
     d_in = acts.shape[1]
+    c = float(acts[:100_000].float().norm(dim=1).mean() / d_in ** 0.5)
     sae = TopKSAE(d_in, cfg['d_sae'], cfg['sae_k'])
     with torch.no_grad():
-        sae.b_dec.copy_(acts[:100_000].float().mean(0))
-        # scale the encoder so initial pre-activations are O(1)
-        scale = (acts[:10_000].float() - sae.b_dec).norm(dim=1).mean()
-        sae.W_enc.mul_(1.0 / scale * d_in ** 0.5 * 0.1)
+        sae.b_dec.copy_(acts[:100_000].float().mean(0) / c)
     opt = torch.optim.Adam(sae.parameters(), lr=cfg['sae_lr'], betas=(0.9, 0.999))
     N = acts.shape[0]
     g = torch.Generator().manual_seed(SEED)
@@ -95,14 +95,14 @@ def train_sae(cfg, acts):
     last_fired = torch.zeros(cfg['d_sae'], dtype=torch.long)
     dead_after = max(1, (200_000 if cfg['thresholds'] else 2_000) // bs)  # steps without firing -> dead
     k_aux = min(256, cfg['d_sae'] // 2)
-    var_total = acts[:50_000].float().var(0).sum()
+    var_total = (acts[:50_000].float() / c).var(0).sum()
     t0 = time.time()
     for s in range(steps):
         lr = cfg['sae_lr'] * min(1.0, (s + 1) / 100) * (1.0 if s < 0.8 * steps else max(0.0, (steps - s) / (0.2 * steps)))
         for gr in opt.param_groups:
             gr['lr'] = lr
         idx = perm[(s * bs) % (N - bs + 1):(s * bs) % (N - bs + 1) + bs]
-        x = acts[idx].float()
+        x = acts[idx].float() / c
         xh, a, p = sae(x)
         err = x - xh
         mse = err.pow(2).sum(-1).mean()
@@ -127,6 +127,8 @@ def train_sae(cfg, acts):
         if s % 200 == 0 or s == steps - 1:
             fve = 1 - (err.pow(2).sum(-1).mean() / var_total).item()
             log(f'sae step {s}/{steps} mse {mse.item():.3f} fve~{fve:.3f} dead {int(dead.sum())} aux {aux.item():.3f} ({time.time()-t0:.0f}s)')
+    with torch.no_grad():
+        sae.b_enc.mul_(c); sae.b_dec.mul_(c)
     return sae
 
 
