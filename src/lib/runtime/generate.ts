@@ -107,7 +107,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
       const ids = sequences.map((s) => s.slice(first));
       const t0 = performance.now();
       const out = await session.step(
-        { ids, steer: steerFeeds(o, prefill), clamp: clampFeeds(o, prefill, rows), capture: o.capture },
+        { ids, steer: steerFeeds(o, prefill, rows, session.shape.hidden), clamp: clampFeeds(o, prefill, rows), capture: o.capture },
         useCache,
       );
       const tokens: number[] = [];
@@ -155,10 +155,15 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   return { rows: results, prefillMs, decodeMs, decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0 };
 }
 
-function steerFeeds(o: GenerationOptions, prefill: boolean): Map<number, SteerSource> | undefined {
+function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden: number): Map<number, SteerSource> | undefined {
   if (!o.steering) return undefined;
   const feeds = new Map<number, SteerSource>();
   for (const [layer, s] of o.steering) {
+    const size = s.vectors instanceof Float32Array ? s.vectors.length : s.vectors.size / 4;
+    if (size < rows * hidden || (s.vectors instanceof Float32Array && size !== rows * hidden))
+      throw new InvalidRequestError(
+        `Steering at layer ${layer} needs ${rows} rows × ${hidden} floats (${rows * hidden}); got ${size}.`,
+      );
     if (prefill && s.positions === 'generated') continue; // absent = zeros
     feeds.set(layer, s.vectors instanceof Float32Array ? { data: s.vectors } : { gpuBuffer: s.vectors });
   }

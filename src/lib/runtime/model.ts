@@ -88,7 +88,16 @@ export class LanguageModel {
     const graphBytes = serializeModel(files.model);
     const model = new LanguageModel(baseUrl, config, tokenizer, files, graphBytes, layers, clampSlots, device, cpuNodes);
     progress({ stage: 'session', message: `Creating ${backend} session` });
-    await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
+    try {
+      await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
+    } catch (e) {
+      // 'auto' keeps the promise of a working model: a graph the WebGPU EP rejects still runs on WASM.
+      if (backend !== 'webgpu' || wanted !== 'auto') throw e;
+      gpu && 'device' in gpu && gpu.device.destroy();
+      model.device = { backend: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` };
+      progress({ stage: 'session', message: 'WebGPU failed; creating wasm session' });
+      await model.openSession(undefined);
+    }
     // The first run compiles every shader; do it now so the first generation is not mysteriously slow.
     progress({ stage: 'compile', message: 'Compiling GPU kernels' });
     await model.warmUp();

@@ -147,6 +147,8 @@ describe('generation loop on tiny-gpt2', () => {
     expect(cancelled.rows[0].tokens.length).toBe(4);
     const long = Array.from({ length: config.contextLength + 1 }, () => 5);
     await expect(generate(s, { ...common, promptIds: long, seed: 0 })).rejects.toThrow(ContextOverflowError);
+    const wrong = new Map([[0, { vectors: new Float32Array(5), positions: 'all' as const }]]);
+    await expect(generate(s, { ...common, seed: 0, steering: wrong })).rejects.toThrow(/needs 1 rows × 64 floats/);
     const again = await generate(s, { ...common, sampling: GREEDY, seed: 0 });
     expect(again.rows[0].tokens).toEqual(greedy.rows[0].tokens);
   });
