@@ -20,6 +20,7 @@ export class TextTokenizer {
    * and leading-space rules, so we diff the decodings of the prefix with and without it.
    */
   pieceAt(ids: number[], i: number): string {
+    if (i === 0) return this.decode([ids[0]]); // decode([]) throws in @huggingface/tokenizers
     const before = this.decode(ids.slice(0, i));
     const after = this.decode(ids.slice(0, i + 1));
     return after.startsWith(before) ? after.slice(before.length) : this.decode([ids[i]]);
