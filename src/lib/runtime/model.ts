@@ -35,6 +35,7 @@ export class LanguageModel {
   private recovering?: Promise<void>;
   private listeners = new Set<(e: ModelEvent) => void>();
   private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly baseUrl: string,
@@ -176,12 +177,12 @@ export class LanguageModel {
 
   /** Runs the generation loop (see `GenerationOptions`); stop tokens default to the model's EOS. */
   async generate(options: Omit<GenerationOptions, 'contextLength'> & { contextLength?: number }): Promise<GenerationResult> {
-    const decoder = await this.decoder();
-    return generate(decoder, {
-      stopTokens: this.config.eosTokenIds,
-      contextLength: this.config.contextLength,
-      ...options,
-    });
+    // One KV cache per session: overlapping calls run one after the other instead of corrupting each other.
+    const run = this.queue.then(async () =>
+      generate(await this.decoder(), { stopTokens: this.config.eosTokenIds, contextLength: this.config.contextLength, ...options }),
+    );
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   async dispose(): Promise<void> {
