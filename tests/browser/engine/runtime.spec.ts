@@ -119,3 +119,17 @@ test('captures are readable on the shared GPUDevice, and a GPUBuffer steers like
   expect(r.sameTokens).toBe(true);
   await call(page, 'unload');
 });
+
+test('without WebGPU, auto falls back to WASM with a reason and the same greedy tokens', async ({ page }) => {
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+  await open(page);
+  const r = await page.evaluate(async (base) => {
+    const h = (window as any).harness.runtime;
+    const m = await h.load(base, { backend: 'auto' });
+    const out = await h.cacheVsRecompute(base, 'wasm', 16);
+    return { device: m.device, cached: out.cached, golden: out.golden.slice(0, 16) };
+  }, GPT2);
+  expect(r.device.backend).toBe('wasm');
+  expect(r.device.fallbackReason).toMatch(/navigator\.gpu/);
+  expect(r.cached).toEqual(r.golden);
+});
