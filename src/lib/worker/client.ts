@@ -13,7 +13,15 @@ import type {
   SaeInfo,
   TokenEvent,
 } from '../engine/api';
-import { fromWireError, type EngineReply, type EngineRequest, type EngineResults, type Port } from './protocol';
+import {
+  fromWireError,
+  type EngineNotice,
+  type EngineReply,
+  type EngineRequest,
+  type EngineResults,
+  type NoticeSource,
+  type Port,
+} from './protocol';
 
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Call = Distribute<Exclude<EngineRequest, { type: 'cancel' }>>;
@@ -25,7 +33,8 @@ interface Pending {
   onToken?: (e: TokenEvent) => void;
 }
 
-export class WorkerEngine implements PlaygroundEngine {
+export class WorkerEngine implements PlaygroundEngine, NoticeSource {
+  private noticeListeners = new Set<(notice: EngineNotice) => void>();
   private readonly port: Port & { terminate?: () => void };
   private nextId = 1;
   private pending = new Map<number, Pending>();
@@ -36,7 +45,16 @@ export class WorkerEngine implements PlaygroundEngine {
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data as EngineReply);
   }
 
+  /** Device loss and recovery, announced by the engine outside any call (the UI shows them; settings are kept). */
+  onNotice(listener: (notice: EngineNotice) => void): void {
+    this.noticeListeners.add(listener);
+  }
+
   private receive(reply: EngineReply): void {
+    if (reply.type === 'notice') {
+      for (const l of this.noticeListeners) l(reply.notice);
+      return;
+    }
     const p = this.pending.get(reply.id);
     if (!p) return;
     if (reply.type === 'progress') p.onProgress?.(reply.progress);

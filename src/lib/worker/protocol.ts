@@ -42,7 +42,19 @@ export interface WireError {
   message: string;
 }
 
+/** Something the user should hear about outside any call, e.g. the GPU was lost and the session re-created. */
+export interface EngineNotice {
+  kind: 'device-lost' | 'device-restored' | 'device-restore-failed';
+  message: string;
+}
+
+/** Engines may offer this (duck-typed) so notices reach the page; `LanguageModel.on` is the usual source. */
+export interface NoticeSource {
+  onNotice(listener: (notice: EngineNotice) => void): void;
+}
+
 export type EngineReply =
+  | { id: 0; type: 'notice'; notice: EngineNotice }
   | { id: number; type: 'result'; value: unknown }
   | { id: number; type: 'error'; error: WireError }
   | { id: number; type: 'progress'; progress: Progress }

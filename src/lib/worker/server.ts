@@ -2,11 +2,19 @@
 // PlaygroundEngine over a MessageChannel. Arrays in token events and in analyse/generate results are transferred:
 // the engine must not keep references to arrays it hands out there.
 import type { PlaygroundEngine } from '../engine/api';
-import { toWireError, transferables, type EngineReply, type EngineRequest, type Port } from './protocol';
+import { toWireError, transferables, type EngineReply, type EngineRequest, type NoticeSource, type Port } from './protocol';
 
 export function serveEngine(port: Port, engine: () => Promise<PlaygroundEngine>): void {
   const reply = (message: EngineReply, transfer = false) =>
     port.postMessage(message, transfer ? transferables(message) : []);
+
+  let subscribed = false;
+  const subscribe = (e: PlaygroundEngine) => {
+    if (subscribed) return;
+    subscribed = true;
+    const source = e as Partial<NoticeSource>;
+    if (typeof source.onNotice === 'function') source.onNotice((notice) => reply({ id: 0, type: 'notice', notice }));
+  };
 
   port.onmessage = async (event: MessageEvent) => {
     const request = event.data as EngineRequest;
@@ -17,6 +25,7 @@ export function serveEngine(port: Port, engine: () => Promise<PlaygroundEngine>)
     const id = request.id;
     try {
       const e = await engine();
+      subscribe(e);
       let value: unknown;
       switch (request.type) {
         case 'loadModel':

@@ -5,15 +5,19 @@ import { expect, test } from 'vitest';
 import type { PlaygroundEngine, Progress, TokenEvent } from '../../../src/lib/engine/api';
 import { WorkerEngine } from '../../../src/lib/worker/client';
 import { serveEngine } from '../../../src/lib/worker/server';
-import { transferables, type Port } from '../../../src/lib/worker/protocol';
+import { transferables, type EngineNotice, type NoticeSource, type Port } from '../../../src/lib/worker/protocol';
 
 class ContextOverflowError extends Error {
   override name = 'ContextOverflowError';
 }
 
-function scriptedEngine(log: string[]): PlaygroundEngine {
+function scriptedEngine(log: string[]): PlaygroundEngine & NoticeSource {
   let cancelled = false;
+  let notify: ((n: EngineNotice) => void) | undefined;
   return {
+    onNotice(listener) {
+      notify = listener;
+    },
     async loadModel(source, options) {
       options?.onProgress?.({ stage: 'download', message: 'model', loaded: 5, total: 10 });
       options?.onProgress?.({ stage: 'ready', message: 'ok' });
@@ -23,6 +27,7 @@ function scriptedEngine(log: string[]): PlaygroundEngine {
       throw new Error('no sae');
     },
     async personas() {
+      notify?.({ kind: 'device-lost', message: 'GPU lost' });
       return [];
     },
     async definePersona(p) {
@@ -85,6 +90,11 @@ test('calls, progress, tokens, typed errors and cancel cross the worker boundary
   expect(error.name).toBe('ContextOverflowError');
   expect(error.message).toMatch(/13 > 8/);
   await expect(client.loadSae('x')).rejects.toThrow('no sae');
+  const notices: EngineNotice[] = [];
+  client.onNotice((n) => notices.push(n));
+  await client.personas();
+  await new Promise((r) => setTimeout(r, 10));
+  expect(notices).toEqual([{ kind: 'device-lost', message: 'GPU lost' }]);
   const tokens: TokenEvent[] = [];
   const result = await client.generate(request(3), (e) => tokens.push(e));
   expect(tokens.map((t) => t.rows[0].text)).toEqual(['t0', 't1', 't2']);
