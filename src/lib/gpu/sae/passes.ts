@@ -144,14 +144,20 @@ export class EncodePromptPass {
 export class TopKPass {
   private kernels = new Map<boolean, Kernel>();
   private uniforms: UniformPool;
-  constructor(private device: GPUDevice) {
+  private workgroupSize: number;
+  constructor(
+    private device: GPUDevice,
+    workgroupSize?: number,
+  ) {
     this.uniforms = new UniformPool(device, 'SaeTopK');
+    // On a CPU rasteriser every invocation pays for every barrier: fewer, busier threads win there.
+    this.workgroupSize = workgroupSize ?? (defaultTargetWorkgroups(device) === 1 ? 64 : 256);
   }
 
   private kernel(mask: boolean): Kernel {
     let k = this.kernels.get(mask);
     if (!k) {
-      k = new Kernel(this.device, { label: mask ? 'SaeTopK.mask' : 'SaeTopK', code: topkWgsl, constants: { MASK: mask ? 1 : 0 } });
+      k = new Kernel(this.device, { label: mask ? 'SaeTopK.mask' : 'SaeTopK', code: topkWgsl, constants: { MASK: mask ? 1 : 0, WG: this.workgroupSize } });
       this.kernels.set(mask, k);
     }
     return k;

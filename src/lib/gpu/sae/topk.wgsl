@@ -4,7 +4,8 @@
 // ranked (k² comparisons, cheap for the k a UI shows) and written sorted. With MASK, unchosen entries are zeroed in
 // place (TopK SAEs: the dense activation becomes the masked one the decoder needs).
 override MASK: bool = false;
-const WG: u32 = 256u;
+// Threads per row; the 256-bin histogram is cleared cooperatively, so any size works.
+override WG: u32 = 256u;
 
 struct Params {
   rows: u32,
@@ -55,7 +56,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var step = 0u; step < 8u; step++) {
     if (workgroupUniformLoad(&allTiesTaken) != 0u) { break; }
     let shift = 24u - 8u * (step % 4u);
-    atomicStore(&hist[lid], 0u);
+    for (var b = lid; b < 256u; b += WG) { atomicStore(&hist[b], 0u); }
     workgroupBarrier();
     let pre = prefix;
     let msk = mask;
