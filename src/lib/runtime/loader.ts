@@ -7,7 +7,7 @@ import { DownloadError, MissingFileError } from './errors';
 export type ByteProgress = (file: string, loaded: number, total: number | undefined) => void;
 
 export function resolveUrl(base: string, file: string): string {
-  const root = new URL(base.endsWith('/') ? base : `${base}/`, self.location.href);
+  const root = new URL(base.endsWith('/') ? base : `${base}/`, globalThis.location?.href);
   return new URL(file, root).href;
 }
 
