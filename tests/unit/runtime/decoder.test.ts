@@ -153,6 +153,32 @@ describe('generation loop on tiny-gpt2', () => {
     expect(again.rows[0].tokens).toEqual(greedy.rows[0].tokens);
   });
 
+  test("positions 'generated' leaves the prompt unsteered and steers every generated position", async () => {
+    const s = await createDecoder(api, f.bytes, config);
+    const d = config.hidden;
+    const v = Float32Array.from({ length: d }, (_, i) => Math.cos(i) * 3);
+    const run = async (steering?: Map<number, { vectors: Float32Array; positions: 'all' | 'generated' }>) => {
+      const captured: Float32Array[] = [];
+      const r = await generate(s, {
+        ...common,
+        maxNewTokens: 6,
+        sampling: GREEDY,
+        seed: 0,
+        capture: [1],
+        steering,
+        onStep: async (e) => void captured.push(await e.captures.get(1)!.read()),
+      });
+      return { tokens: r.rows[0].tokens, captured };
+    };
+    const plain = await run();
+    const generated = await run(new Map([[1, { vectors: v, positions: 'generated' as const }]]));
+    const all = await run(new Map([[1, { vectors: v, positions: 'all' as const }]]));
+    expect(maxAbsDiff(generated.captured[0], plain.captured[0])).toBe(0);
+    expect(generated.tokens[0]).toBe(plain.tokens[0]);
+    expect(maxAbsDiff(all.captured[0].map((x, i) => x - plain.captured[0][i]), Float32Array.from({ length: all.captured[0].length }, (_, i) => v[i % d]))).toBeLessThanOrEqual(1e-4);
+    expect(generated.tokens).not.toEqual(plain.tokens);
+  });
+
   test('generation stops at the context window', async () => {
     const s = await createDecoder(api, f.bytes, config);
     const r = await generate(s, { ...common, maxNewTokens: 1000, seed: 0 });
