@@ -1,6 +1,6 @@
 // Turns model bytes into a ready DecoderSession: parse, instrument, create the ORT session with the output
 // locations that keep KV cache and captures on the GPU. Independent of which ORT build is passed in.
-import { describeIO, instrumentModel, parseModel, serializeModel, captureName, type ModelProto } from '../graph';
+import { describeIO, instrumentModel, parseModel, serializeModel, captureName, type GraphIO } from '../graph';
 import type { ModelConfig } from './config';
 import type { InferenceSession, OrtApi } from './ort-types';
 import { DecoderSession } from './session';
@@ -37,20 +37,19 @@ export async function createDecoder(
     instrumentModel(model, { layers, hidden: config.hidden, nLayer: config.nLayer, clampSlots });
     finalBytes = serializeModel(model);
   }
-  return openDecoder(ort, finalBytes, model, config, layers, clampSlots, options);
+  return openDecoder(ort, finalBytes, describeIO(model.graph!), config, layers, clampSlots, options);
 }
 
-/** Opens an ORT session on an already instrumented graph (`bytes` = serialised `model`). */
+/** Opens an ORT session on an already instrumented graph: `bytes` serialised, `io` its declared inputs/outputs. */
 export async function openDecoder(
   ort: OrtApi,
   bytes: Uint8Array,
-  model: ModelProto,
+  io: GraphIO,
   config: ModelConfig,
   layers: number[],
   clampSlots: number,
   options: Pick<DecoderOptions, 'sessionOptions' | 'gpuOutputs' | 'externalData' | 'onStage' | 'device'> = {},
 ): Promise<DecoderSession> {
-  const io = describeIO(model.graph!);
   const past = io.inputs.find((i) => i.name === 'past_key_values.0.key');
   const kvHeads = typeof past?.dims[1] === 'number' ? past.dims[1] : config.kvHeads;
   const headDim = typeof past?.dims[3] === 'number' ? past.dims[3] : config.hidden / config.nHead;

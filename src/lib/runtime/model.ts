@@ -1,7 +1,7 @@
 // A loaded, instrumented language model in this thread: files, tokenizer, ORT session on WebGPU (or WASM), and
 // the generation loop. The SAE layer and the worker build on this; it knows nothing about SAEs.
 import type { Backend, DeviceInfo, Progress } from '../engine/api';
-import { serializeModel, instrumentModel, type ModelProto } from '../graph';
+import { serializeModel, instrumentModel, describeIO, type GraphIO, type ModelProto } from '../graph';
 import { readConfig, type ModelConfig } from './config';
 import { acquireGpu } from './device';
 import { ContextOverflowError } from './errors';
@@ -41,7 +41,8 @@ export class LanguageModel {
     readonly baseUrl: string,
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer,
-    private readonly files: ModelFiles,
+    private readonly io: GraphIO,
+    private readonly externalData: ModelFiles['externalData'],
     private readonly graphBytes: Uint8Array,
     readonly layers: number[],
     readonly clampSlots: number,
@@ -63,55 +64,63 @@ export class LanguageModel {
     }
     const backend: Backend = gpu && 'device' in gpu ? 'webgpu' : 'wasm';
     const device: DeviceInfo = gpu && 'device' in gpu ? gpu.info : { backend: 'wasm', fallbackReason: gpuReason ?? 'WASM was requested.' };
-    const config = readConfig(await fetchJson(resolveUrl(baseUrl, 'config.json')));
-    progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
-    const tokenizer = new TextTokenizer(
-      await fetchJson(resolveUrl(baseUrl, 'tokenizer.json')),
-      await fetchJson(resolveUrl(baseUrl, 'tokenizer_config.json')),
-    );
-    let files: ModelFiles;
-    const explicit = options.onnxFile;
     try {
-      files = await fetchOnnx(baseUrl, explicit ?? (backend === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model.onnx'), bytes);
+      const config = readConfig(await fetchJson(resolveUrl(baseUrl, 'config.json')));
+      progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
+      const tokenizer = new TextTokenizer(
+        await fetchJson(resolveUrl(baseUrl, 'tokenizer.json')),
+        await fetchJson(resolveUrl(baseUrl, 'tokenizer_config.json')),
+      );
+      let files: ModelFiles;
+      const explicit = options.onnxFile;
+      try {
+        files = await fetchOnnx(baseUrl, explicit ?? (backend === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model.onnx'), bytes);
+      } catch (e) {
+        if (explicit || backend !== 'webgpu' || !(e instanceof MissingFileError)) throw e;
+        files = await fetchOnnx(baseUrl, 'onnx/model.onnx', bytes);
+      }
+      progress({ stage: 'parse', message: 'Parsed ONNX graph' });
+      const layers = options.layers === undefined || options.layers === 'all'
+        ? Array.from({ length: config.nLayer }, (_, i) => i)
+        : options.layers;
+      const clampSlots = options.clampSlots ?? 0;
+      progress({ stage: 'instrument', message: `Instrumenting ${layers.length} layers` });
+      if (layers.length > 0)
+        instrumentModel(files.model, { layers, hidden: config.hidden, nLayer: config.nLayer, clampSlots });
+      const cpuNodes = trigNodes(files.model);
+      const graphBytes = serializeModel(files.model);
+      // Only the serialised graph is kept (for re-creating the session after a device loss), not the parsed copy.
+      const io = describeIO(files.model.graph!);
+      const model = new LanguageModel(baseUrl, config, tokenizer, io, files.externalData, graphBytes, layers, clampSlots, device, cpuNodes);
+      progress({ stage: 'session', message: `Creating ${backend} session` });
+      try {
+        await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
+      } catch (e) {
+        // 'auto' keeps the promise of a working model: a graph the WebGPU EP rejects still runs on WASM.
+        if (backend !== 'webgpu' || wanted !== 'auto') throw e;
+        gpu && 'device' in gpu && gpu.device.destroy();
+        model.device = { backend: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` };
+        progress({ stage: 'session', message: 'WebGPU failed; creating wasm session' });
+        await model.openSession(undefined);
+      }
+      // The first run compiles every shader; do it now so the first generation is not mysteriously slow.
+      progress({ stage: 'compile', message: 'Compiling GPU kernels' });
+      await model.warmUp();
+      progress({ stage: 'ready', message: `Ready on ${device.adapter ?? backend}` });
+      return model;
     } catch (e) {
-      if (explicit || backend !== 'webgpu' || !(e instanceof MissingFileError)) throw e;
-      files = await fetchOnnx(baseUrl, 'onnx/model.onnx', bytes);
+      // A failed load leaves nothing behind: the device we opened for it goes too.
+      if (gpu && 'device' in gpu) gpu.device.destroy();
+      throw e;
     }
-    progress({ stage: 'parse', message: 'Parsed ONNX graph' });
-    const layers = options.layers === undefined || options.layers === 'all'
-      ? Array.from({ length: config.nLayer }, (_, i) => i)
-      : options.layers;
-    const clampSlots = options.clampSlots ?? 0;
-    progress({ stage: 'instrument', message: `Instrumenting ${layers.length} layers` });
-    if (layers.length > 0)
-      instrumentModel(files.model, { layers, hidden: config.hidden, nLayer: config.nLayer, clampSlots });
-    const cpuNodes = trigNodes(files.model);
-    const graphBytes = serializeModel(files.model);
-    const model = new LanguageModel(baseUrl, config, tokenizer, files, graphBytes, layers, clampSlots, device, cpuNodes);
-    progress({ stage: 'session', message: `Creating ${backend} session` });
-    try {
-      await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
-    } catch (e) {
-      // 'auto' keeps the promise of a working model: a graph the WebGPU EP rejects still runs on WASM.
-      if (backend !== 'webgpu' || wanted !== 'auto') throw e;
-      gpu && 'device' in gpu && gpu.device.destroy();
-      model.device = { backend: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` };
-      progress({ stage: 'session', message: 'WebGPU failed; creating wasm session' });
-      await model.openSession(undefined);
-    }
-    // The first run compiles every shader; do it now so the first generation is not mysteriously slow.
-    progress({ stage: 'compile', message: 'Compiling GPU kernels' });
-    await model.warmUp();
-    progress({ stage: 'ready', message: `Ready on ${device.adapter ?? backend}` });
-    return model;
   }
 
   private async openSession(device: GPUDevice | undefined): Promise<void> {
-    this.decoderSession = await openDecoder(getOrt(), this.graphBytes, this.files.model, this.config, this.layers, this.clampSlots, {
+    this.decoderSession = await openDecoder(getOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
       sessionOptions: sessionOptionsFor(device ? 'webgpu' : 'wasm', device, this.cpuNodes),
       gpuOutputs: !!device,
       device,
-      externalData: this.files.externalData,
+      externalData: this.externalData,
     });
     this.gpu = device;
     if (device) device.lost.then((info) => this.onDeviceLost(device, info));
