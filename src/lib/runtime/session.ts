@@ -4,13 +4,12 @@ import type { GraphIO } from '../graph';
 import { captureName, clampNames, steerName } from '../graph';
 import type { InferenceSession, OrtApi, Tensor } from './ort-types';
 
-/** A per-row steering vector for one layer: row r's vector at [r*hidden, (r+1)*hidden). */
-export type SteerSource =
-  | { data: Float32Array; positions?: 1 }
-  /** A GPU buffer (on ORT's device) holding [rows, positions, hidden] float32; contents read at run time. */
-  | { gpuBuffer: GPUBuffer; positions?: number }
-  /** Per-position vectors [rows, positions, hidden] (prefill with position-dependent steering). */
-  | { data: Float32Array; positions: number };
+/**
+ * What is added to one layer's residual. `data` is [rows, 1, hidden] (one vector per row, every position) or
+ * [rows, positions, hidden] (per position; the count follows from the length). A GPU buffer on ORT's device holds
+ * the same layout and is read when the step runs, so a kernel can write it without a CPU round trip.
+ */
+export type SteerSource = { data: Float32Array } | { gpuBuffer: GPUBuffer; positions?: number };
 
 /** In-graph latent clamp for one layer, `slots` latents (see `InstrumentOptions.clampSlots`). */
 export interface ClampSource {
