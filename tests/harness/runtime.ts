@@ -250,7 +250,7 @@ async function voicesGolden(base: string, backend: 'webgpu' | 'wasm', onnxFile =
   const m = await load(base, { backend, onnxFile });
   const plain = await load(base, { backend, onnxFile, layers: [] });
   const tokenizerMismatches = g.tokenizer.filter((t) => JSON.stringify(m.tokenizer.encode(t.text)) !== JSON.stringify(t.ids)).length;
-  let residual = 0, logits = 0, zeroSteer = 0, greedyMismatches = 0;
+  let residual = 0, residualScale = 0, logits = 0, zeroSteer = 0, greedyMismatches = 0;
   const dec = await m.decoder();
   for (const p of g.prompts) {
     const encoded = m.tokenizer.encode(p.text);
@@ -262,14 +262,16 @@ async function voicesGolden(base: string, backend: 'webgpu' | 'wasm', onnxFile =
     const d = m.config.hidden;
     for (const l of m.layers) {
       const r = await readTensor(out.captures.get(l)!);
-      for (const [pos, vec] of Object.entries(p.residual[String(l)]))
+      for (const [pos, vec] of Object.entries(p.residual[String(l)])) {
         residual = Math.max(residual, maxAbsDiff(r.subarray(Number(pos) * d, (Number(pos) + 1) * d), vec));
+        residualScale = Math.max(residualScale, ...vec.map(Math.abs));
+      }
       out.captures.get(l)!.dispose();
     }
     const gen = await m.generate({ promptIds: p.ids, maxNewTokens: p.greedy.unsteered.length, sampling: GREEDY, seed: 0, stopTokens: [] });
     if (JSON.stringify(gen.rows[0].tokens) !== JSON.stringify(p.greedy.unsteered)) greedyMismatches++;
   }
-  return { tokenizerMismatches, residual, logits, zeroSteer, greedyMismatches, layers: m.layers.length, device: m.device };
+  return { tokenizerMismatches, residual, residualScale, logits, zeroSteer, greedyMismatches, layers: m.layers.length, device: m.device };
 }
 
 interface BenchOptions {

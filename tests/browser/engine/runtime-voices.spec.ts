@@ -28,6 +28,6 @@ test(`${folder} q4 on webgpu: instrumented graph runs and zero steering changes 
   await page.waitForFunction(() => (window as any).harness?.runtime);
   const r = await page.evaluate((b) => (window as any).harness.runtime.voicesGolden(b, 'webgpu', 'onnx/model_q4.onnx'), BASE);
   expect(r.zeroSteer).toBeLessThanOrEqual(1e-5);
-  // q4 weights move the numbers; the residuals stay close to the fp32 golden values.
-  expect(r.residual).toBeLessThan(0.5);
+  // q4 weights move the numbers; the residuals stay close to the fp32 golden values (within 15% of their scale).
+  expect(r.residual).toBeLessThan(0.15 * r.residualScale);
 });
