@@ -107,9 +107,11 @@ async function cacheVsRecompute(base: string, backend: 'webgpu' | 'wasm', n = 64
   const p = g.prompts.find((x) => x.greedy_64) ?? g.prompts[0];
   const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
   const common = { promptIds: p.input_ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] };
-  const cached = await m.generate(common);
+  const decoder = await m.decoder();
+  const locations = new Set<string>();
+  const cached = await m.generate({ ...common, onStep: () => void locations.add(decoder.cacheLocation) });
   const full = await m.generate({ ...common, useCache: false });
-  return { cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: p.greedy_64 ?? [] };
+  return { cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: p.greedy_64 ?? [], cacheLocations: [...locations] };
 }
 
 /** Sampled text for a seed (temperature 1, top-k 40, top-p 0.95, penalties on). */

@@ -75,6 +75,12 @@ export class DecoderSession {
     return this.pastNames.length > 0;
   }
 
+  /** Where the KV cache lives between steps: 'gpu-buffer' on WebGPU, 'cpu' on WASM, 'none' when empty. */
+  get cacheLocation(): string {
+    const first = this.past.values().next().value;
+    return first ? first.location : 'none';
+  }
+
   get cachedLength(): number {
     return this.pastLength;
   }

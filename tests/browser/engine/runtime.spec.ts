@@ -47,6 +47,7 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       expect(r.cached.length).toBe(64);
       expect(r.cached, base).toEqual(r.full);
       expect(r.cached, base).toEqual(r.golden);
+      expect(r.cacheLocations, base).toEqual([backend === 'webgpu' ? 'gpu-buffer' : 'cpu']);
     }
     const a = await call(page, 'sampleText', GPT2, backend, 11);
     const b = await call(page, 'sampleText', GPT2, backend, 11);
