@@ -32,7 +32,10 @@ export interface GenerationOptions {
   clamp?: Map<number, LayerClamp>;
   /** Layers whose residual each step hands to `onStep`. */
   capture?: number[];
-  /** false = recompute the whole sequence every step (reference path for tests). */
+  /**
+   * false = recompute the whole sequence every step (the reference path for tests). Steering vectors then apply
+   * to every position fed, prompt included, whatever `positions` says.
+   */
   useCache?: boolean;
   signal?: AbortSignal;
   /**
@@ -92,7 +95,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   const vocab = session.shape.vocab;
   session.reset();
   let prefillMs = 0;
-  const decodeStart = { t: 0 };
+  let decodeStart = 0;
   let steps = 0;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
@@ -132,7 +135,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
       const elapsed = performance.now() - t0;
       if (prefill) {
         prefillMs = elapsed;
-        decodeStart.t = performance.now();
+        decodeStart = performance.now();
       } else steps++;
       try {
         if (o.onStep)
@@ -151,7 +154,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   } finally {
     session.reset();
   }
-  const decodeMs = steps > 0 ? performance.now() - decodeStart.t : 0;
+  const decodeMs = steps > 0 ? performance.now() - decodeStart : 0;
   return { rows: results, prefillMs, decodeMs, decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0 };
 }
 
