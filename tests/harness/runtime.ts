@@ -276,6 +276,21 @@ async function voicesGolden(base: string, backend: 'webgpu' | 'wasm', onnxFile =
   return { tokenizerMismatches, residual, residualScale, logits, zeroSteer, greedyMismatches, layers: m.layers.length, device: m.device };
 }
 
+/** The in-graph clamp on one backend: the captured residual with two latents clamped on row 1. */
+async function clampResidual(base: string, backend: 'webgpu' | 'wasm') {
+  const m = await load(base, { backend, onnxFile: 'onnx/model.onnx', clampSlots: 2 });
+  const d = m.config.hidden;
+  const wave = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 0.5);
+  const clamp = { enc: wave(2 * d, 1.3), dec: wave(2 * d, 0.7), bias: Float32Array.of(0.1, -0.2), threshold: Float32Array.of(0, 0.05), target: Float32Array.of(0, 0, 3, 0), mask: Float32Array.of(0, 0, 1, 1) };
+  const ids = m.encode('hello world');
+  const dec = await m.decoder();
+  const plain = await dec.step({ ids: [ids, ids], capture: [1] }, false);
+  const out = await dec.step({ ids: [ids, ids], capture: [1], clamp: new Map([[1, clamp]]) }, false);
+  const h = await readTensor(plain.captures.get(1)!);
+  const c = await readTensor(out.captures.get(1)!);
+  return { plain: [...h], clamped: [...c], rowLength: ids.length * d };
+}
+
 interface BenchOptions {
   onnxFile: string;
   prompt: string;
@@ -369,4 +384,5 @@ window.harness.runtime = {
   sharedDevice,
   workerRoundTrip,
   voicesGolden,
+  clampResidual,
 };

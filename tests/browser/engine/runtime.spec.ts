@@ -134,3 +134,17 @@ test('without WebGPU, auto falls back to WASM with a reason and the same greedy 
   expect(r.device.fallbackReason).toMatch(/navigator\.gpu/);
   expect(r.cached).toEqual(r.golden);
 });
+
+test('the in-graph latent clamp gives the same residuals on WebGPU as on WASM', async ({ page }) => {
+  await open(page);
+  for (const base of [GPT2, FUSED, LLAMA]) {
+    const gpu = await call(page, 'clampResidual', base, 'webgpu');
+    const cpu = await call(page, 'clampResidual', base, 'wasm');
+    const diff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    expect(diff(gpu.clamped, cpu.clamped), base).toBeLessThanOrEqual(1e-4);
+    // Row 0 has no active slot; row 1 moved.
+    expect(diff(gpu.clamped.slice(0, gpu.rowLength), gpu.plain.slice(0, gpu.rowLength)), base).toBeLessThanOrEqual(1e-5);
+    expect(diff(gpu.clamped, gpu.plain), base).toBeGreaterThan(0.01);
+  }
+  await call(page, 'unload');
+});
