@@ -80,6 +80,15 @@ export function encodeExperiment(e: Experiment): string {
   return parts.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
+/**
+ * A link re-encoded by another tool (URLSearchParams, a CMS) has its separators percent-encoded too: `a%3A1%2Cb%3A2`.
+ * A value with encoded separators but no literal ones was encoded once more than we wrote it; undo that layer.
+ */
+function unwrapReencoded(raw: string): string {
+  if (/[:,;/]/.test(raw) || !/%(3A|2C|3B|2F)/i.test(raw)) return raw;
+  return encodeValue(decodeValue(raw));
+}
+
 /** Splits a query string without decoding the values, so structured fields can be split before decoding. */
 function rawParams(query: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -87,7 +96,7 @@ function rawParams(query: string): Map<string, string> {
     if (!pair) continue;
     const eq = pair.indexOf('=');
     const key = decodeValue(eq < 0 ? pair : pair.slice(0, eq));
-    out.set(key, eq < 0 ? '' : pair.slice(eq + 1));
+    out.set(key, eq < 0 ? '' : unwrapReencoded(pair.slice(eq + 1)));
   }
   return out;
 }

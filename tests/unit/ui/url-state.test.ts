@@ -82,6 +82,16 @@ describe('URL codec', () => {
     expect(decodeExperiment('?p=100%').experiment.prompt).toBe('100%');
   });
 
+  it('reads a link whose separators were percent-encoded again by another tool (URLSearchParams)', () => {
+    // Names containing separators cannot survive a decode/re-encode by another tool; plain ids (the norm) do.
+    const e = busy();
+    e.personas = [{ personaId: 'preacher', strength: 1.5 }, { personaId: 'hacker', strength: -2, use: 'vector' }];
+    e.custom = [{ id: 'u1', name: 'Mine', latents: [{ latent: 12, coefficient: 1.5 }] }];
+    const params = new URLSearchParams(encodeExperiment(e));
+    expect(params.toString()).toContain('%3A');
+    expect(decodeExperiment(params.toString()).experiment).toEqual(e);
+  });
+
   it('drops duplicate persona ids, keeping the first', () => {
     const { experiment } = decodeExperiment('?p=x&ps=a:1,a:2');
     expect(experiment.personas).toEqual([{ personaId: 'a', strength: 1 }]);
