@@ -38,8 +38,14 @@ fn activate(pre: f32, latent: u32) -> f32 {
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let gBase = wid.x * TG;
   let tBase = wid.y * TM;
-  var acc0: array<vec4<f32>, 4>;
-  var acc1: array<vec4<f32>, 4>;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  var b0 = vec4<f32>(0.0);
+  var b1 = vec4<f32>(0.0);
+  var b2 = vec4<f32>(0.0);
+  var b3 = vec4<f32>(0.0);
   for (var kb = 0u; kb < p.dIn; kb += TK) {
     for (var e = li; e < TM * TK; e += 256u) {
       let r = e / TK;
@@ -60,6 +66,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_
       ws[r][c] = v;
     }
     workgroupBarrier();
+    // Four tokens per thread, unrolled into named accumulators so they stay in registers.
+    let row = lid.y * 4u;
     for (var kk = 0u; kk < TK; kk++) {
       let wv = ws[kk][lid.x];
       var w0: vec4<f32>;
@@ -70,14 +78,25 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_
       } else {
         w0 = bitcast<vec4<f32>>(wv);
       }
-      for (var r = 0u; r < 4u; r++) {
-        let xv = xs[lid.y * 4u + r][kk];
-        acc0[r] += xv * w0;
-        if (F16) { acc1[r] += xv * w1; }
+      let x0 = xs[row][kk];
+      let x1 = xs[row + 1u][kk];
+      let x2 = xs[row + 2u][kk];
+      let x3 = xs[row + 3u][kk];
+      a0 += x0 * w0;
+      a1 += x1 * w0;
+      a2 += x2 * w0;
+      a3 += x3 * w0;
+      if (F16) {
+        b0 += x0 * w1;
+        b1 += x1 * w1;
+        b2 += x2 * w1;
+        b3 += x3 * w1;
       }
     }
     workgroupBarrier();
   }
+  var acc0 = array<vec4<f32>, 4>(a0, a1, a2, a3);
+  var acc1 = array<vec4<f32>, 4>(b0, b1, b2, b3);
   let lpt = select(4u, 8u, F16);
   let g = gBase + lid.x;
   for (var r = 0u; r < 4u; r++) {
