@@ -351,7 +351,8 @@ def main():
     ev = dict(
         model=dict(n_params=n_params(model), n_layer=cfg['n_layer'], n_embd=cfg['n_embd'], n_head=cfg['n_head'],
                    n_ctx=cfg['n_ctx'], vocab_size=cfg['vocab_size'], train_seconds=round(ck['train_seconds'], 1),
-                   train_steps=ck['steps_done'], tokens_seen=ck['tokens_seen'], val_loss=ck['val_loss']),
+                   train_steps=ck['steps_done'], tokens_seen=ck['tokens_seen'], val_loss=ck['val_loss'],
+                   schedule_bound=ck.get('schedule_bound', 'steps'), time_budget_min=ck.get('time_budget_min')),
         perplexity=ppl,
         classifier_accuracy=clf_acc,
         steering=dict(target_rate=target_rate, baseline_max_rate=max(base_rates), coherence_ratio=round(coherence, 3),
@@ -417,6 +418,7 @@ def main():
 def write_card(cfg, ev, table, personas, examples):
     man = read_json(os.path.join(cfg['cache'], 'corpus', 'manifest.json'))
     m = ev['model']
+    ck_bound = ev['model'].get('schedule_bound', 'steps')
     sizes = {}
     for root, _, files in os.walk(cfg['out']):
         for f in files:
@@ -441,9 +443,9 @@ variant (`npm run models:smoke`) writes the same layout to `models/voices-smoke/
 {src}
 
 Each voice is extracted to plain ASCII text (paragraphs separated by blank lines), capped at
-{cfg['max_bytes_per_voice']/1e6:.0f} MB with evenly spread paragraphs; the last {cfg['val_frac']*100:.0f}% of each
-voice's paragraphs is the held-out split used by every evaluation below. Full sha256 values are in `eval.json`'s
-sibling manifest (`models/.cache/full/corpus/manifest.json`, reproduced in `manifest.json`).
+{cfg['max_bytes_per_voice']/1e6:g} MB with evenly spread paragraphs; the last {cfg['val_frac']*100:.0f}% of each
+voice's paragraphs is the held-out split used by every evaluation below. Full sha256 values (whole voice, train and
+held-out splits), byte counts and package versions are in `manifest.json`.
 
 ## Architecture
 
@@ -459,8 +461,9 @@ the ONNX files are the model.
   `logits`, `present.{{i}}.key|value`. Prefill with past length 0. Residual stream tensors:
   `/transformer/Add_output_0` (embeddings), `/transformer/h.{{i}}/Add_output_0` (after attention),
   `/transformer/h.{{i}}/Add_1_output_0` (end of block i = `blocks.{{i}}.hook_resid_post`).
-- `onnx/model_q4.onnx` — the block MatMuls and the lm_head as `com.microsoft.MatMulNBits` (4 bit, symmetric,
-  block 32, no zero points); the embedding Gather stays fp32.
+- `onnx/model_q4.onnx` — the block MatMuls and the tied lm_head as `com.microsoft.MatMulNBits` (bits 4, asymmetric
+  with uint8 zero points, per-block range chosen by a small min-squared-error search; block_size 32 for the block
+  weights and 16 for the lm_head, which dominates the top-1 error); the embedding Gather stays fp32.
 - Parity (onnxruntime-node, CPU): fp32 prefill max |Δlogit| {ev['onnx']['fp32']['prefill_max_abs_diff']:.2e}, KV-cache decode
   {ev['onnx']['fp32']['decode_max_abs_diff']:.2e}, padded batch {ev['onnx']['fp32']['padded_batch_max_abs_diff']:.2e}, residual taps
   {ev['onnx']['fp32']['residual_max_abs_diff']:.2e}; q4 vs fp32 top-1 agreement {ev['onnx']['q4']['top1_agreement']:.4f} on
@@ -471,7 +474,10 @@ the ONNX files are the model.
 AdamW (β 0.9/0.95, weight decay {cfg['weight_decay']}), peak LR {cfg['lr']}, {cfg['warmup']} warm-up steps then cosine
 to {cfg['min_lr_frac']}×, batches of {cfg['batch_size']} windows × {cfg['n_ctx']} tokens drawn evenly from the five voices,
 {m['train_steps']} steps = {m['tokens_seen']:,} tokens in **{m['train_seconds']/60:.1f} minutes on 2 CPU cores** (Debian
-python3-torch 1.13 + OpenBLAS). Held-out loss per voice: {', '.join(f'{k} {v:.3f}' for k, v in m['val_loss'].items())}.
+python3-torch 1.13 + OpenBLAS). The cosine schedule runs over max(step progress, wall-clock progress) with a step
+cap of {cfg['max_steps']} and a wall-clock budget of {cfg['time_budget_min']:g} min (`VOICES_TRAIN_MINUTES`): on an idle
+2-core machine the step cap binds (~27 min, fully deterministic); this build ran on a shared, heavily loaded
+machine, so the {ck_bound} bound applied. Held-out loss per voice: {', '.join(f'{k} {v:.3f}' for k, v in m['val_loss'].items())}.
 
 SAE: TopK (k = {cfg['sae_k']}), d_sae = {cfg['d_sae']} ({cfg['d_sae']//cfg['n_embd']}× d_model) on `{ev['sae']['hook_name']}`,
 trained on {ev['sae']['train_tokens']:,} residuals of training text in {ev['sae']['train_seconds']/60:.1f} min (Adam, AuxK

@@ -96,7 +96,7 @@ def check_graph(m, cfg):
     return need
 
 
-def quantize_q4(m, cfg, wte_name, block=32, lm_block=16):
+def quantize_q4(m, cfg, wte_name, block=32, lm_block=16, hessians=None):
     """Replace the MatMul weights of the blocks and the lm_head Gemm with com.microsoft MatMulNBits (4-bit,
     asymmetric with uint8 zero points; block_size 32 for the blocks, 16 for the tied lm_head, which dominates the
     top-1 error). The embedding Gather keeps the fp32 table."""
@@ -104,36 +104,56 @@ def quantize_q4(m, cfg, wte_name, block=32, lm_block=16):
     g = m.graph
     inits = {t.name: t for t in g.initializer}
 
-    def q(w_nk, name, block=block):
-        """asymmetric 4-bit per block of 32 along K, with a per-block search over shrunk [min, max] ranges
-        (minimum squared error); zero points packed two per byte, low nibble first."""
-        N, K = w_nk.shape
-        assert K % block == 0
-        nb = K // block
-        wb = w_nk.reshape(N, nb, block).astype(np.float64)
-        mn, mx = np.minimum(wb.min(2, keepdims=True), 0), np.maximum(wb.max(2, keepdims=True), 0)
-        best_err = np.full((N, nb, 1), np.inf); best = None
+    def group_params(wg):
+        """asymmetric 4-bit range for each row of wg [N, g]: min-squared-error search over shrunk [min, max]."""
+        mn, mx = np.minimum(wg.min(1, keepdims=True), 0), np.maximum(wg.max(1, keepdims=True), 0)
+        best_err = np.full((wg.shape[0], 1), np.inf)
+        bs_, bz = None, None
         for shrink in np.linspace(0.6, 1.0, 17):
             lo, hi = mn * shrink, mx * shrink
             scale = np.where(hi - lo > 0, (hi - lo) / 15.0, 1.0)
             zp = np.clip(np.round(-lo / scale), 0, 15)
-            code = np.clip(np.round(wb / scale) + zp, 0, 15)
-            err = (((code - zp) * scale - wb) ** 2).sum(2, keepdims=True)
+            code = np.clip(np.round(wg / scale) + zp, 0, 15)
+            err = (((code - zp) * scale - wg) ** 2).sum(1, keepdims=True)
             better = err < best_err
             best_err = np.where(better, err, best_err)
-            if best is None:
-                best = [scale, zp, code]
-            else:
-                best = [np.where(better, scale, best[0]), np.where(better, zp, best[1]), np.where(better, code, best[2])]
-        scale, zp, code = best
-        code = code.astype(np.uint8)
+            bs_ = scale if bs_ is None else np.where(better, scale, bs_)
+            bz = zp if bz is None else np.where(better, zp, bz)
+        return bs_, bz
+
+    def q(w_nk, name, block=block, H=None):
+        """4-bit, asymmetric, per block of `block` along K. With H (= X^T X of the layer input on calibration
+        text) the codes are chosen by GPTQ (error feedback through the inverse Hessian); otherwise round to nearest."""
+        N, K = w_nk.shape
+        assert K % block == 0
+        nb = K // block
+        W = w_nk.astype(np.float64).copy()
+        codes = np.zeros((N, K), np.uint8)
+        scales = np.zeros((N, nb)); zps = np.zeros((N, nb))
+        if H is not None:
+            H = H.astype(np.float64).copy()
+            dead = np.diag(H) == 0
+            H[dead, dead] = 1
+            H += np.eye(K) * 0.01 * np.mean(np.diag(H))
+            U = np.linalg.cholesky(np.linalg.inv(H)).T  # upper
+        for i in range(K):
+            if i % block == 0:
+                sc, zp = group_params(W[:, i:i + block])
+                scales[:, i // block] = sc[:, 0]; zps[:, i // block] = zp[:, 0]
+            sc, zp = scales[:, i // block], zps[:, i // block]
+            c = np.clip(np.round(W[:, i] / sc) + zp, 0, 15)
+            codes[:, i] = c
+            if H is not None:
+                err = (W[:, i] - (c - zp) * sc) / U[i, i]
+                W[:, i + 1:] -= np.outer(err, U[i, i + 1:])
+        code = codes.reshape(N, nb, block)
         packed = (code[:, :, 0::2] | (code[:, :, 1::2] << 4)).astype(np.uint8)
-        zpf = zp.reshape(N, nb).astype(np.uint8)
+        zpf = zps.astype(np.uint8)
         if nb % 2:
             zpf = np.concatenate([zpf, np.zeros((N, 1), np.uint8)], 1)
         zpp = (zpf[:, 0::2] | (zpf[:, 1::2] << 4)).astype(np.uint8).reshape(-1)
         return (numpy_helper.from_array(packed, name + '_Q4'),
-                numpy_helper.from_array(scale.reshape(-1).astype(np.float32), name + '_scales'),
+                numpy_helper.from_array(scales.reshape(-1).astype(np.float32), name + '_scales'),
                 numpy_helper.from_array(zpp, name + '_zp'))
     new_nodes = []
     n_q = 0
@@ -141,7 +161,7 @@ def quantize_q4(m, cfg, wte_name, block=32, lm_block=16):
         if n.op_type == 'MatMul' and n.input[1] in inits and n.name.startswith('/transformer/h.'):
             w = numpy_helper.to_array(inits[n.input[1]])  # [K, N]
             K, N = w.shape
-            B, S, Z = q(w.T.copy(), n.input[1])
+            B, S, Z = q(w.T.copy(), n.input[1], H=(hessians or {}).get(n.input[1]))
             g.initializer.extend([B, S, Z])
             new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], B.name, S.name, Z.name], list(n.output),
                                               name=n.name + '_Q4', domain='com.microsoft', K=K, N=N, bits=4,
@@ -150,7 +170,7 @@ def quantize_q4(m, cfg, wte_name, block=32, lm_block=16):
         elif n.op_type == 'Gemm' and wte_name in n.input:
             w = numpy_helper.to_array(inits[wte_name])  # [N=vocab, K=d]
             N, K = w.shape
-            B, S, Z = q(w, 'lm_head.weight', lm_block)
+            B, S, Z = q(w, 'lm_head.weight', lm_block, H=(hessians or {}).get('lm_head'))
             g.initializer.extend([B, S, Z])
             new_nodes.append(helper.make_node('MatMulNBits', [n.input[0], B.name, S.name, Z.name], list(n.output),
                                               name='/lm_head/MatMul_Q4', domain='com.microsoft', K=K, N=N, bits=4,
@@ -168,6 +188,36 @@ def quantize_q4(m, cfg, wte_name, block=32, lm_block=16):
         m.opset_import.append(helper.make_opsetid('com.microsoft', 1))
     assert n_q == 4 * cfg['n_layer'] + 1, n_q
     return m
+
+
+@torch.no_grad()
+def calibration_hessians(model, cfg, n_windows=48):
+    """X^T X of the input of every Conv1D weight and of the lm_head, on training windows (GPTQ calibration)."""
+    from model import Conv1D
+    rng = np.random.default_rng(SEED + 9)
+    d = os.path.join(cfg['cache'], 'corpus')
+    T = cfg['n_ctx']
+    ws = []
+    for v in VOICES:
+        a = np.load(os.path.join(d, f"{v['id']}.train.npy")).astype(np.int64)
+        for s in rng.integers(0, len(a) - T - 1, max(1, n_windows // len(VOICES))):
+            ws.append(a[s:s + T])
+    X = torch.from_numpy(np.stack(ws))
+    Hs = {}
+    hooks = []
+    for name, mod in model.named_modules():
+        if isinstance(mod, Conv1D):
+            def fh(m, inp, out, key=name + '.weight'):
+                x = inp[0].reshape(-1, inp[0].shape[-1]).double()
+                Hs[key] = Hs.get(key, 0) + (x.t() @ x).numpy()
+            hooks.append(mod.register_forward_hook(fh))
+    for j in range(0, len(X), 8):
+        h, _ = model.transformer(X[j:j + 8], torch.ones_like(X[j:j + 8]), torch.arange(T).expand(len(X[j:j + 8]), T), None)
+        x = h.reshape(-1, h.shape[-1]).double()
+        Hs['lm_head'] = Hs.get('lm_head', 0) + (x.t() @ x).numpy()
+    for hk in hooks:
+        hk.remove()
+    return Hs
 
 
 def parity_fixtures(model, cfg, enc, path):
@@ -236,7 +286,9 @@ def main():
         mt.graph.output.append(helper.make_tensor_value_info(f'/transformer/h.{i}/Add_1_output_0', TensorProto.FLOAT,
                                                              ['batch_size', 'sequence_length', cfg['n_embd']]))
     onnx.save(mt, os.path.join(cfg['cache'], 'model_taps.onnx'))
-    mq = quantize_q4(m, cfg, wte_name)
+    t0 = time.time()
+    mq = quantize_q4(m, cfg, wte_name, hessians=calibration_hessians(model, cfg))
+    log(f'q4 (GPTQ) in {time.time()-t0:.0f}s')
     onnx.save(mq, os.path.join(od, 'model_q4.onnx'))
     log(f"export: model.onnx {os.path.getsize(os.path.join(od, 'model.onnx'))/1e6:.2f} MB, "
         f"model_q4.onnx {os.path.getsize(os.path.join(od, 'model_q4.onnx'))/1e6:.2f} MB; residual nodes ok: {need}")
