@@ -45,7 +45,7 @@ function cacheFor(url) {
 
 async function cacheFirst(request, cacheName) {
   const cache = await caches.open(cacheName);
-  const hit = await cache.match(request, { ignoreSearch: isModel(new URL(request.url)) });
+  const hit = await cache.match(request, { ignoreSearch: isModel(new URL(request.url)), ignoreVary: true });
   if (hit) return hit;
   const response = await fetch(request);
   if (response.ok && response.status === 200) cache.put(request, response.clone()).catch(() => undefined);
@@ -60,7 +60,7 @@ async function networkFirst(request, cacheName) {
     return response;
   } catch (error) {
     const hit =
-      (await cache.match(request, { ignoreSearch: request.mode === 'navigate' })) ??
+      (await cache.match(request, { ignoreSearch: request.mode === 'navigate', ignoreVary: true })) ??
       (request.mode === 'navigate' ? await cache.match(new URL(new URL(request.url).pathname.endsWith('embed.html') ? './embed.html' : './', scopeUrl).href) : undefined);
     if (hit) return hit;
     throw error;
@@ -89,7 +89,7 @@ self.addEventListener('message', (event) => {
           const url = new URL(raw);
           if (url.origin !== scopeUrl.origin || !url.pathname.startsWith(scopeUrl.pathname)) return;
           const cache = await caches.open(cacheFor(url));
-          if (await cache.match(url.href, { ignoreSearch: isModel(url) })) return;
+          if (await cache.match(url.href, { ignoreSearch: isModel(url), ignoreVary: true })) return;
           const response = await fetch(url.href);
           if (response.ok && response.status === 200) await cache.put(url.href, response);
         } catch {
