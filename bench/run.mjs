@@ -2,7 +2,8 @@
 // suite in bench/suites/ (alphabetical order; each sees the results of the ones before it). Prints a table and
 // writes bench/latest.json. A suite exports `name` and `async run({ page, model, results, log })` returning
 // { values: {key: number|string}, rows: [[label, value, unit]] }.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+// Environment: BENCH_MODEL_DIR (benchmark another model folder), BENCH_SUITES (filter), BENCH_OUT (JSON path).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,8 +15,16 @@ const PORT = Number(process.env.BENCH_PORT ?? 5199);
 const ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic'];
 
-/** The embedded model if it has landed, else the smoke export, else a fixture; the report says which. */
+/**
+ * BENCH_MODEL_DIR (any folder in Hugging Face layout, served to the page at /bench-model/), else the embedded
+ * model if it has landed, else the smoke export, else a fixture; the report says which.
+ */
 function pickModel() {
+  const dir = process.env.BENCH_MODEL_DIR;
+  if (dir) {
+    const file = existsSync(join(dir, 'onnx/model_q4.onnx')) ? 'onnx/model_q4.onnx' : 'onnx/model.onnx';
+    return { base: '/bench-model/', onnxFile: file, dtype: file.includes('q4') ? 'q4' : 'fp32', note: `${dir} (BENCH_MODEL_DIR)`, dir, local: dir };
+  }
   for (const [dir, file, note] of [
     ['voices', 'onnx/model_q4.onnx', 'embedded Voices model (q4)'],
     ['voices-smoke', 'onnx/model_q4.onnx', 'Voices smoke export (q4): NOT the embedded model'],
@@ -53,12 +62,22 @@ try {
   browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  const model = pickModel();
+  if (model.local)
+    await page.route('**/bench-model/**', async (route) => {
+      const file = join(model.local, new URL(route.request().url()).pathname.replace(/^.*\/bench-model\//, ''));
+      if (existsSync(file)) await route.fulfill({ status: 200, body: readFileSync(file), contentType: 'application/octet-stream' });
+      else await route.fulfill({ status: 404, body: 'missing' });
+    });
   await page.goto(`http://127.0.0.1:${PORT}/harness.html`);
   await page.waitForFunction(() => window.harness?.runtime);
-  const model = pickModel();
   const results = { model: model.note, model_dir: model.dir, onnx_file: model.onnxFile };
   const rows = [];
-  const suites = readdirSync(join(root, 'bench/suites')).filter((f) => f.endsWith('.mjs')).sort();
+  // BENCH_SUITES=engine,sae runs only suites whose file name contains one of the words.
+  const only = process.env.BENCH_SUITES?.split(',');
+  const suites = readdirSync(join(root, 'bench/suites'))
+    .filter((f) => f.endsWith('.mjs') && (!only || only.some((w) => f.includes(w))))
+    .sort();
   for (const file of suites) {
     const suite = await import(pathToFileURL(join(root, 'bench/suites', file)).href);
     console.error(`running ${suite.name ?? file} ...`);
@@ -72,8 +91,12 @@ try {
   console.log(`\nModel: ${model.note}\nDevice: ${results.device}\n`);
   for (const [label, value, unit] of rows)
     console.log(`${label.padEnd(width)}  ${typeof value === 'number' ? value.toFixed(2).padStart(10) : String(value).padStart(10)} ${unit}`);
-  writeFileSync(join(root, 'bench/latest.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log('\nwrote bench/latest.json');
+  // A run on some other folder (BENCH_MODEL_DIR) must not replace the recorded figures unless asked to.
+  const out = process.env.BENCH_OUT ?? (model.local ? '' : join(root, 'bench/latest.json'));
+  if (out) {
+    writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+    console.log(`\nwrote ${out}`);
+  }
 } finally {
   await browser?.close();
   await server.close();
