@@ -8,7 +8,13 @@ import { createEngine } from './lib/state/engine';
 import { decodeExperiment } from './lib/ui/url-state';
 import { registerServiceWorker } from './lib/ui/service-worker';
 
-const pg = new Playground(createEngine(), { baseUrl: document.baseURI });
+const offlineReady = registerServiceWorker();
+const pg = new Playground(
+  // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
+  // files) go through it and are cached for offline use on this very first visit.
+  offlineReady.then(() => createEngine()),
+  { baseUrl: document.baseURI },
+);
 const { experiment, warnings } = decodeExperiment(location.search);
 pg.restore(experiment);
 for (const w of warnings) pg.notify('warning', `Link: ${w}`);
@@ -16,4 +22,4 @@ const show = (new URLSearchParams(location.search).get('show') ?? '').split(',')
 
 mount(EmbedWidget, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI, show } });
 
-registerServiceWorker().finally(() => pg.loadModel(pg.experiment.model));
+offlineReady.finally(() => pg.loadModel(pg.experiment.model));

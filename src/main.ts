@@ -10,7 +10,13 @@ import { restoreExperiment, safeLocalStorage } from './lib/ui/persistence';
 import { registerServiceWorker } from './lib/ui/service-worker';
 
 const storage = safeLocalStorage();
-const pg = new Playground(createEngine(), { baseUrl: document.baseURI });
+const offlineReady = registerServiceWorker();
+const pg = new Playground(
+  // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
+  // files) go through it and are cached for offline use on this very first visit.
+  offlineReady.then(() => createEngine()),
+  { baseUrl: document.baseURI },
+);
 const restored = restoreExperiment(location.search, storage);
 if (restored.experiment) pg.restore(restored.experiment);
 for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);
@@ -19,7 +25,7 @@ mount(App, { target: document.getElementById('app')!, props: { pg, appBase: docu
 syncExperiment(pg, storage);
 
 // Marks for the start-up benchmark: the first coloured token view is what a visitor waits for.
-registerServiceWorker()
+offlineReady
   .finally(() => pg.start())
   .then(() => {
     if (pg.analysis) performance.mark('playground:first-token-view');
