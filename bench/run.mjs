@@ -2,7 +2,8 @@
 // suite in bench/suites/ (alphabetical order; each sees the results of the ones before it). Prints a table and
 // writes bench/latest.json. A suite exports `name` and `async run({ page, model, results, log })` returning
 // { values: {key: number|string}, rows: [[label, value, unit]] }.
-// Environment: BENCH_MODEL_DIR (benchmark another model folder), BENCH_SUITES (filter), BENCH_OUT (JSON path).
+// Environment: BENCH_MODEL_DIR (benchmark another model folder), BENCH_SUITES (filter), BENCH_OUT (JSON path),
+// BENCH_RUNS (measured runs per configuration, median reported; default 3).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';

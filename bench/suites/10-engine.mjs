@@ -9,7 +9,7 @@ export async function run({ page, model, log }) {
   const ctx = config.n_positions ?? config.max_position_embeddings;
   const newTokens = Math.min(128, ctx - 16);
   const layer = Math.floor((config.n_layer ?? config.num_hidden_layers) / 2);
-  const options = { onnxFile: model.onnxFile, prompt: PROMPT, newTokens, runs: 3 };
+  const options = { onnxFile: model.onnxFile, prompt: PROMPT, newTokens, runs: Number(process.env.BENCH_RUNS ?? 3) };
   const call = (fn, ...args) => page.evaluate(([f, a]) => window.harness.runtime[f](...a), [fn, args]);
   log(`engine plain (${newTokens} tokens)`);
   const plain = await call('benchEngine', model.base, { ...options, captureLayer: -1 });
