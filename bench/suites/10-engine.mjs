@@ -9,17 +9,33 @@ export async function run({ page, model, log }) {
   const ctx = config.n_positions ?? config.max_position_embeddings;
   const newTokens = Math.min(128, ctx - 16);
   const layer = Math.floor((config.n_layer ?? config.num_hidden_layers) / 2);
-  const options = { onnxFile: model.onnxFile, prompt: PROMPT, newTokens, runs: Number(process.env.BENCH_RUNS ?? 3) };
+  const options = { onnxFile: model.onnxFile, prompt: PROMPT, captureLayer: -1, dtype: model.dtype };
+  const rounds = Number(process.env.BENCH_RUNS ?? 3);
   const call = (fn, ...args) => page.evaluate(([f, a]) => window.harness.runtime[f](...a), [fn, args]);
-  log(`engine plain (${newTokens} tokens)`);
-  const plain = await call('benchEngine', model.base, { ...options, captureLayer: -1 });
-  log(`engine capturing layer ${layer}`);
-  const capture = await call('benchEngine', model.base, { ...options, captureLayer: layer });
-  log('transformers.js');
-  const tjs = await call('benchTransformers', model.base, { ...options, captureLayer: -1, dtype: model.dtype });
+  log(`loading and warming up: engine, engine capturing layer ${layer}, transformers.js`);
+  const subjects = {
+    plain: await call('benchOpen', 'engine', model.base, options),
+    capture: await call('benchOpen', 'engine', model.base, { ...options, captureLayer: layer }),
+    tjs: await call('benchOpen', 'transformers', model.base, options),
+  };
+  // Interleaved rounds: on a shared machine the load drifts, and every configuration should see the same drift.
+  const runs = { plain: [], capture: [], tjs: [] };
+  for (let round = 0; round < rounds; round++)
+    for (const key of Object.keys(subjects)) {
+      const r = await call('benchRun', subjects[key].id, newTokens);
+      runs[key].push(r);
+      log(`round ${round + 1} ${key}: ${r.decodeTps.toFixed(2)} tokens/s, prefill ${r.prefillMs.toFixed(0)} ms`);
+    }
+  for (const s of Object.values(subjects)) await call('benchClose', s.id);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const pick = (key) => ({ decodeTps: median(runs[key].map((r) => r.decodeTps)), prefillMs: median(runs[key].map((r) => r.prefillMs)) });
+  const plain = { ...pick('plain'), device: subjects.plain.device, promptTokens: subjects.plain.promptTokens };
+  const capture = pick('capture');
+  const tjs = pick('tjs');
   const values = {
     device: plain.device,
     new_tokens: newTokens,
+    rounds,
     prompt_tokens: plain.promptTokens,
     decode_tps_engine: plain.decodeTps,
     decode_tps_engine_capture: capture.decodeTps,

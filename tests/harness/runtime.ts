@@ -298,41 +298,45 @@ interface BenchOptions {
   /** Layer to capture each step (-1 = plain: nothing instrumented). */
   captureLayer: number;
   runs: number;
+  deviceOwner?: 'app' | 'ort';
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+interface BenchRun {
+  prefillMs: number;
+  decodeTps: number;
+  tokens: number;
 }
 
-/** Our engine: greedy generation of `newTokens`, median over runs after a warm-up (shader compilation). */
-async function benchEngine(base: string, o: BenchOptions) {
+/** A loaded configuration the benchmark can run repeatedly, so configurations can be interleaved. */
+interface BenchSubject {
+  run(newTokens: number): Promise<BenchRun>;
+  release(): Promise<void>;
+  device?: string;
+  promptTokens?: number;
+}
+
+const subjects = new Map<number, BenchSubject>();
+let nextSubject = 1;
+
+/** Our engine, greedy; `captureLayer` ≥ 0 instruments that layer and fetches its residual (on the GPU) each step. */
+async function engineSubject(base: string, o: BenchOptions): Promise<BenchSubject> {
   const layers = o.captureLayer >= 0 ? [o.captureLayer] : [];
-  const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: o.onnxFile, layers });
-  const common = {
-    promptIds: m.encode(o.prompt),
-    sampling: GREEDY,
-    seed: 0,
-    stopTokens: [],
-    capture: layers,
+  const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: o.onnxFile, layers, deviceOwner: o.deviceOwner });
+  const promptIds = m.encode(o.prompt);
+  const run = async (n: number) => {
+    const r = await m.generate({ promptIds, sampling: GREEDY, seed: 0, stopTokens: [], capture: layers, maxNewTokens: n });
+    return { prefillMs: r.prefillMs, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length };
   };
-  await m.generate({ ...common, maxNewTokens: 8 });
-  const prefill: number[] = [];
-  const decode: number[] = [];
-  let tokens = 0;
-  for (let i = 0; i < o.runs; i++) {
-    const r = await m.generate({ ...common, maxNewTokens: o.newTokens });
-    prefill.push(r.prefillMs);
-    decode.push(r.decodeTokensPerSecond);
-    tokens = r.rows[0].tokens.length;
-  }
-  const device = `${m.device.backend} (${m.device.adapter ?? m.device.fallbackReason})`;
-  await m.dispose();
-  return { prefillMs: median(prefill), decodeTps: median(decode), tokens, promptTokens: common.promptIds.length, device };
+  return {
+    run,
+    release: () => m.dispose(),
+    device: `${m.device.backend} (${m.device.adapter ?? m.device.fallbackReason})`,
+    promptTokens: promptIds.length,
+  };
 }
 
 /** transformers.js generate() on the same folder, ONNX file, ORT build and device kind; greedy, fixed length. */
-async function benchTransformers(base: string, o: BenchOptions & { dtype: string }) {
+async function transformersSubject(base: string, o: BenchOptions & { dtype: string }): Promise<BenchSubject> {
   const t = await import('@huggingface/transformers');
   const root = new URL(base, location.href);
   const parts = root.pathname.replace(/\/$/, '').split('/');
@@ -340,7 +344,7 @@ async function benchTransformers(base: string, o: BenchOptions & { dtype: string
   t.env.allowRemoteModels = false;
   t.env.allowLocalModels = true;
   t.env.useBrowserCache = false;
-  t.env.localModelPath = `${parts.join("/")}/`;
+  t.env.localModelPath = `${parts.join('/')}/`;
   // Same ORT module as ours (package.json overrides dedupe it); point it at our own .wasm, never a CDN.
   (t.env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
   const tokenizer = await t.AutoTokenizer.from_pretrained(id);
@@ -350,27 +354,37 @@ async function benchTransformers(base: string, o: BenchOptions & { dtype: string
     const stamps: number[] = [];
     const streamer = { put: () => void stamps.push(performance.now()), end: () => {} };
     const t0 = performance.now();
-    const out = (await model.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never)) as { dims: number[] };
+    await model.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never);
     const end = performance.now();
     // put() is called once for the prompt, then once per new token.
     const gen = stamps.slice(stamps.length - n);
-    return { prefillMs: gen[0] - t0, decodeTps: (n - 1) * 1000 / (end - gen[0]), tokens: out.dims[1] - (inputs.input_ids as { dims: number[] }).dims[1] };
+    return { prefillMs: gen[0] - t0, decodeTps: ((n - 1) * 1000) / (end - gen[0]), tokens: n };
   };
-  await run(8);
-  const results = [];
-  for (let i = 0; i < o.runs; i++) results.push(await run(o.newTokens));
-  await (model as unknown as { dispose(): Promise<void> }).dispose();
-  return {
-    prefillMs: median(results.map((r) => r.prefillMs)),
-    decodeTps: median(results.map((r) => r.decodeTps)),
-    tokens: results[0].tokens,
-  };
+  return { run, release: () => (model as unknown as { dispose(): Promise<void> }).dispose() };
+}
+
+async function benchOpen(kind: 'engine' | 'transformers', base: string, o: BenchOptions & { dtype: string }) {
+  const subject = kind === 'engine' ? await engineSubject(base, o) : await transformersSubject(base, o);
+  await subject.run(8); // warm-up: shader compilation and first-run allocations
+  const id = nextSubject++;
+  subjects.set(id, subject);
+  return { id, device: subject.device, promptTokens: subject.promptTokens };
+}
+
+async function benchRun(id: number, newTokens: number): Promise<BenchRun> {
+  return subjects.get(id)!.run(newTokens);
+}
+
+async function benchClose(id: number): Promise<void> {
+  await subjects.get(id)?.release();
+  subjects.delete(id);
 }
 
 window.harness ??= {};
 window.harness.runtime = {
-  benchEngine,
-  benchTransformers,
+  benchOpen,
+  benchRun,
+  benchClose,
   LanguageModel,
   load,
   unload,

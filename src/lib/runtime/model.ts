@@ -7,7 +7,7 @@ import { acquireGpu } from './device';
 import { ContextOverflowError } from './errors';
 import { fetchJson, fetchOnnx, resolveUrl, type ModelFiles } from './loader';
 import { MissingFileError } from './errors';
-import { getOrt, sessionOptionsFor } from './ort';
+import { getOrt, ortOwnDevice, sessionOptionsFor } from './ort';
 import { openDecoder } from './decoder';
 import type { DecoderSession } from './session';
 import { generate, type GenerationOptions, type GenerationResult } from './generate';
@@ -21,6 +21,11 @@ export interface LanguageModelOptions {
   layers?: number[] | 'all';
   /** Latent clamp slots per instrumented layer (0 = none, the default). */
   clampSlots?: number;
+  /**
+   * Who creates the GPUDevice: 'app' (default) requests it with the adapter's limits and hands it to ORT (so a lost
+   * device can be replaced); 'ort' lets ORT create its own and shares that one.
+   */
+  deviceOwner?: 'app' | 'ort';
   onProgress?: (p: Progress) => void;
 }
 
@@ -94,7 +99,10 @@ export class LanguageModel {
       const model = new LanguageModel(baseUrl, config, tokenizer, io, files.externalData, graphBytes, layers, clampSlots, device, cpuNodes);
       progress({ stage: 'session', message: `Creating ${backend} session` });
       try {
-        await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
+        if (backend === 'webgpu' && options.deviceOwner === 'ort' && gpu && 'device' in gpu) {
+          gpu.device.destroy();
+          await model.openSession('ort');
+        } else await model.openSession(backend === 'webgpu' && gpu && 'device' in gpu ? gpu.device : undefined);
       } catch (e) {
         // 'auto' keeps the promise of a working model: a graph the WebGPU EP rejects still runs on WASM.
         if (backend !== 'webgpu' || wanted !== 'auto') throw e;
@@ -115,13 +123,16 @@ export class LanguageModel {
     }
   }
 
-  private async openSession(device: GPUDevice | undefined): Promise<void> {
+  private async openSession(target: GPUDevice | 'ort' | undefined): Promise<void> {
+    const given = target === 'ort' ? undefined : target;
     this.decoderSession = await openDecoder(getOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
-      sessionOptions: sessionOptionsFor(device ? 'webgpu' : 'wasm', device, this.cpuNodes),
-      gpuOutputs: !!device,
-      device,
+      sessionOptions: sessionOptionsFor(target ? 'webgpu' : 'wasm', given, this.cpuNodes),
+      gpuOutputs: !!target,
+      device: given,
       externalData: this.externalData,
     });
+    const device = target === 'ort' ? await ortOwnDevice() : given;
+    if (device) this.decoderSession.attachDevice(device);
     this.gpu = device;
     if (device) device.lost.then((info) => this.onDeviceLost(device, info));
   }

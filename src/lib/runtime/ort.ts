@@ -39,3 +39,8 @@ export function sessionOptionsFor(
     backend === 'webgpu' ? [webgpu as { name: 'webgpu' }] : ['wasm'];
   return { executionProviders, graphOptimizationLevel: 'all' };
 }
+
+/** The GPUDevice ORT created for itself (when no device was passed in), once a WebGPU session exists. */
+export async function ortOwnDevice(): Promise<GPUDevice | undefined> {
+  return (await ort.env.webgpu.device) as GPUDevice | undefined;
+}

@@ -65,10 +65,15 @@ export class DecoderSession {
     /** True when outputs stay on the GPU (WebGPU with gpu-buffer locations). */
     readonly onGpu: boolean,
     /** ORT's device on WebGPU: constant zero inputs live there instead of being uploaded every step. */
-    private readonly device?: GPUDevice,
+    private device?: GPUDevice,
   ) {
     this.pastNames = io.inputs.map((i) => i.name).filter((n) => KV.test(n));
     this.wantsPositions = io.inputs.some((i) => i.name === 'position_ids');
+  }
+
+  /** For sessions on a device ORT created itself, known only once the session exists. */
+  attachDevice(device: GPUDevice): void {
+    this.device = device;
   }
 
   get hasCache(): boolean {
