@@ -157,30 +157,65 @@ def main():
     if len(vw) > max_w:  # keep windows spread over voices
         sel = np.linspace(0, len(vw) - 1, max_w).round().astype(int)
         vw, vv = vw[sel], vv[sel]
-    Rv = residuals(model, vw, L)
+    T = cfg['n_ctx']
     k = cfg['sae_k']
-    top_v = np.zeros((Rv.shape[0], k), np.float32); top_i = np.zeros((Rv.shape[0], k), np.int32)
-    for j in range(0, Rv.shape[0], 4096):
-        p = sae.pre(Rv[j:j + 4096].float())
-        v, i = p.topk(k, dim=-1)
-        top_v[j:j + 4096] = F.relu(v).numpy(); top_i[j:j + 4096] = i.numpy()
-    del Rv
-    ntok = top_v.shape[0]
-    tok_voice = np.repeat(vv, T)
-    voice_tok_count = np.bincount(tok_voice, minlength=len(VOICES)).astype(np.float64)
-    flat_i, flat_v = top_i.reshape(-1), top_v.reshape(-1)
-    flat_t = np.repeat(np.arange(ntok), k)
-    nz = flat_v > 0
-    flat_i, flat_v, flat_t = flat_i[nz], flat_v[nz], flat_t[nz]
-    order = np.lexsort((-flat_v, flat_i))
-    flat_i, flat_v, flat_t = flat_i[order], flat_v[order], flat_t[order]
-    starts = np.searchsorted(flat_i, np.arange(cfg['d_sae'] + 1))
-    vw_np = vw.numpy()
-    ln_f_w = model.transformer.ln_f.weight.detach()
-    logit_dirs = (sae.W_dec * ln_f_w) @ model.transformer.wte.weight.detach().t()  # [d_sae, vocab]
-    tokstr = [enc.token_str(i) for i in range(cfg['vocab_size'])]
+
+    def scan(windows, wvoices):
+        Rv = residuals(model, windows, L)
+        top_v = np.zeros((Rv.shape[0], k), np.float32); top_i = np.zeros((Rv.shape[0], k), np.int32)
+        for j in range(0, Rv.shape[0], 4096):
+            p = sae.pre(Rv[j:j + 4096].float())
+            v, i = p.topk(k, dim=-1)
+            top_v[j:j + 4096] = F.relu(v).numpy(); top_i[j:j + 4096] = i.numpy()
+        del Rv
+        n = top_v.shape[0]
+        fi, fv = top_i.reshape(-1), top_v.reshape(-1)
+        ft = np.repeat(np.arange(n), k)
+        nz = fv > 0
+        fi, fv, ft = fi[nz], fv[nz], ft[nz]
+        order = np.lexsort((-fv, fi))
+        fi, fv, ft = fi[order], fv[order], ft[order]
+        return dict(top_v=top_v, top_i=top_i, flat_v=fv, flat_t=ft, starts=np.searchsorted(fi, np.arange(cfg['d_sae'] + 1)),
+                    windows=windows.numpy(), voices=wvoices, ntok=n)
+
+    def examples_for(li, sc, n_max, split=None):
+        a, b = sc['starts'][li], sc['starts'][li + 1]
+        examples, used = [], []
+        for val, t in zip(sc['flat_v'][a:b], sc['flat_t'][a:b]):
+            w, pos = divmod(int(t), T)
+            if any(w == uw and abs(pos - up) < S for uw, up in used):
+                continue
+            used.append((w, pos))
+            s0 = max(0, pos - before); s1 = min(T, s0 + S)
+            ids = sc['windows'][w, s0:s1]
+            acts = np.zeros(s1 - s0)
+            rows = sc['top_i'][w * T + s0:w * T + s1] == li
+            acts[rows.any(1)] = sc['top_v'][w * T + s0:w * T + s1][rows]
+            e = dict(voice=names[sc['voices'][w]], tokens=[tokstr[x] for x in ids],
+                     activations=[round(float(x), 2) or 0 for x in acts], max=round(float(val), 2))
+            if split:
+                e['split'] = split
+            examples.append(e)
+            if len(examples) >= n_max:
+                break
+        return examples
+
     S = cfg['snippet_len']
     before = S - 4
+    tokstr = [enc.token_str(i) for i in range(cfg['vocab_size'])]
+    held = scan(vw, vv)
+    top_v, top_i, ntok = held['top_v'], held['top_i'], held['ntok']
+    flat_v, flat_t, starts = held['flat_v'], held['flat_t'], held['starts']
+    tok_voice = np.repeat(vv, T)
+    voice_tok_count = np.bincount(tok_voice, minlength=len(VOICES)).astype(np.float64)
+    nex = cfg['n_features_examples']
+    counts = np.diff(starts)
+    train_sc = None
+    if (counts < nex).any():  # rare latents: top up their examples from training text (marked split "train")
+        tw, tv = sample_windows(cfg, 'train', max(1, cfg['feature_scan_tokens'] // T // len(VOICES)), SEED + 4)
+        train_sc = scan(tw, tv)
+    ln_f_w = model.transformer.ln_f.weight.detach()
+    logit_dirs = (sae.W_dec * ln_f_w) @ model.transformer.wte.weight.detach().t()  # [d_sae, vocab]
     latents = []
     density = np.zeros(cfg['d_sae'])
     for li in range(cfg['d_sae']):
@@ -189,21 +224,9 @@ def main():
         vals, toks = flat_v[a:b], flat_t[a:b]
         vd = np.bincount(tok_voice[toks], weights=vals, minlength=len(VOICES)) / voice_tok_count
         vd = vd / vd.sum() if vd.sum() > 0 else np.full(len(VOICES), 1.0 / len(VOICES))
-        examples, used = [], []
-        for val, t in zip(vals, toks):
-            w, pos = divmod(int(t), T)
-            if any(w == uw and abs(pos - up) < S for uw, up in used):
-                continue
-            used.append((w, pos))
-            s0 = max(0, pos - before); s1 = min(T, s0 + S)
-            ids = vw_np[w, s0:s1]
-            acts = np.zeros(s1 - s0)
-            rows = top_i[w * T + s0:w * T + s1] == li
-            acts[rows.any(1)] = top_v[w * T + s0:w * T + s1][rows]
-            examples.append(dict(voice=names[vv[w]], tokens=[tokstr[x] for x in ids],
-                                 activations=[round(float(x), 2) or 0 for x in acts], max=round(float(val), 2)))
-            if len(examples) >= cfg['n_features_examples']:
-                break
+        examples = examples_for(li, held, nex)
+        if len(examples) < 5 and train_sc is not None:
+            examples += examples_for(li, train_sc, 5 - len(examples), 'train')
         ld = logit_dirs[li]
         pv, pi = ld.topk(8); sv, si = (-ld).topk(8)
         dom = int(np.argmax(vd))
@@ -242,8 +265,11 @@ def main():
                     e['tokens'], e['activations'] = e['tokens'][:-1], e['activations'][:-1]
     with open(fpath, 'wb') as f:
         f.write(blob)
-    n_few = sum(1 for l in latents if len(l['examples']) < 5)
-    log(f'features.json: {os.path.getsize(fpath)/1e6:.2f} MB, {n_few} latents with < 5 held-out examples ({time.time()-t_start:.0f}s)')
+    n_few = sum(1 for l in latents if sum(1 for e in l['examples'] if 'split' not in e) < 5)
+    n_few_all = sum(1 for l in latents if len(l['examples']) < 5)
+    feat_stats = dict(latents_with_lt5_heldout_examples=n_few, latents_with_lt5_examples=n_few_all,
+                      bytes=len(blob), snippet_tokens=max(len(e['tokens']) for l in latents for e in l['examples']) if ntok else 0)
+    log(f'features.json: {len(blob)/1e6:.2f} MB, {n_few} latents with < 5 held-out examples, {n_few_all} with < 5 in all ({time.time()-t_start:.0f}s)')
 
     # ------------------------------------------------ personas
     enc_p = lambda ps: [enc.encode(p) for p in ps]
@@ -347,6 +373,10 @@ def main():
     turn_down = float(np.mean([x['reduction'] for x in td.values()]))
     ppl = {v['id']: round(math.exp(x), 3) for v, x in zip(VOICES, [ck['val_loss'][v['id']] for v in VOICES])}
     sm = read_json(os.path.join(cfg['cache'], 'sae_metrics.json'))
+    # dead latents: never active on the whole held-out scan (the SAE stage's subset is too small for rare latents)
+    sm['dead_fraction_subset'], sm['dead_subset_tokens'] = sm['dead_fraction'], sm['eval_tokens']
+    sm['dead_fraction'] = float((density == 0).mean())
+    sm['dead_tokens'] = int(ntok)
     par = read_json(os.path.join(cfg['cache'], 'parity_results.json'))
     ev = dict(
         model=dict(n_params=n_params(model), n_layer=cfg['n_layer'], n_embd=cfg['n_embd'], n_head=cfg['n_head'],
@@ -360,8 +390,11 @@ def main():
                       per_persona=per_persona, turn_down=td, n_prompts=len(NEUTRAL_PROMPTS), new_tokens=n_new,
                       sampling=dict(SAMPLING, seed=5, note='same seed for steered and unsteered'),
                       calibration=calib_log, examples=examples_out),
+        features=feat_stats,
         sae=dict(hook_name=hn, d_sae=cfg['d_sae'], k=cfg['sae_k'], fve=sm['fve'], l0=sm['l0'],
-                 dead_fraction=sm['dead_fraction'], loss_recovered=sm['loss_recovered'], ce_clean=sm['ce_clean'],
+                 dead_fraction=sm['dead_fraction'], dead_tokens=sm['dead_tokens'],
+                 dead_fraction_subset=sm['dead_fraction_subset'], dead_subset_tokens=sm['dead_subset_tokens'],
+                 loss_recovered=sm['loss_recovered'], ce_clean=sm['ce_clean'],
                  ce_splice=sm['ce_splice'], ce_zero=sm['ce_zero'], eval_tokens=sm['eval_tokens'],
                  train_tokens=sm['train_tokens'], train_seconds=sm['train_seconds'], weights_dtype='float16'),
         onnx=par,
@@ -483,7 +516,11 @@ SAE: TopK (k = {cfg['sae_k']}), d_sae = {cfg['d_sae']} ({cfg['d_sae']//cfg['n_em
 trained on {ev['sae']['train_tokens']:,} residuals of training text in {ev['sae']['train_seconds']/60:.1f} min (Adam, AuxK
 loss for dead latents, unit-norm decoder rows). SAELens v6 layout in `sae/{ev['sae']['hook_name']}/`; weights are stored as
 **F16** (`cfg.json` dtype `float16`) and every number below was computed from the F16-rounded weights.
-Encode: `relu(topk((x - b_dec) @ W_enc + b_enc))`, decode `a @ W_dec + b_dec`.
+Encode: `relu(topk((x - b_dec) @ W_enc + b_enc))`, decode `a @ W_dec + b_dec`. FVE, L0 and loss recovered
+(clean vs reconstruction spliced in vs zero-ablation of the residual, next-token CE) use {ev['sae']['eval_tokens']:,}
+held-out tokens; the dead fraction counts latents that never fire on all {ev['sae'].get('dead_tokens', 0):,} held-out tokens
+scanned for the dashboards (on the smaller {ev['sae'].get('dead_subset_tokens', 0):,}-token subset:
+{ev['sae'].get('dead_fraction_subset', 0):.3f}, since many latents are rarer than 1 in 40k tokens).
 
 ## Evaluation (`eval.json`)
 

@@ -34,7 +34,7 @@ FULL = dict(
     batch_size=16, lr=2e-3, min_lr_frac=0.1, warmup=100, weight_decay=0.1, max_steps=1300,
     time_budget_min=float(os.environ.get('VOICES_TRAIN_MINUTES', '50')), ckpt_every=50,
     sae_layer=1, d_sae=2048, sae_k=32, sae_tokens=2_500_000, sae_batch=1024, sae_lr=1e-3, sae_epochs=1,
-    n_features_examples=6, snippet_len=12, n_latents_persona=8,
+    n_features_examples=5, snippet_len=12, n_latents_persona=8,
     eval_new_tokens=48, thresholds=True, feature_scan_tokens=400_000,
 )
 SMOKE = dict(
