@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { appUrl, shot, waitForModel } from './helpers';
 
 test('the embed page loads from URL parameters and generates', async ({ page }) => {
+  test.slow();
   // Find a persona id from the app first, so the test does not hard-code the model's presets.
   await page.goto(appUrl());
   await waitForModel(page);

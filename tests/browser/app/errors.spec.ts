@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { appUrl, promptTokens, setSampling, generate, shot, waitForAnalysis } from './helpers';
 
 test('a failing model folder shows an error and the previous state stays usable', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   await page.getByTestId('prompt').fill('My words must survive');
@@ -27,6 +28,7 @@ test('a failing model folder shows an error and the previous state stays usable'
 });
 
 test('a link to a missing model shows an error page state, keeping the prompt', async ({ page }) => {
+  test.slow();
   await page.goto('./?v=1&m=models/nowhere/&p=Kept+prompt');
   await expect(page.getByTestId('load-failed')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('notice-error')).toContainText('nowhere');

@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { appUrl, promptTokens, shot, waitForAnalysis } from './helpers';
 
 test('first load shows the analysed example: coloured tokens, top features, progress done, device badge', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'ready');
@@ -29,6 +30,7 @@ test('first load shows the analysed example: coloured tokens, top features, prog
 });
 
 test('typing a prompt and analysing updates the token view; hovering a token shows its top latents', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   const before = await promptTokens(page);
@@ -65,6 +67,7 @@ test('typing a prompt and analysing updates the token view; hovering a token sho
 });
 
 test('every control has an accessible name, and tab order starts at the model picker then the prompt', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   const unnamed = await page.evaluate(() => {

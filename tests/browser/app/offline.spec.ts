@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { appUrl, generate, promptTokens, setSampling, waitForAnalysis } from './helpers';
 
 test('with the network switched off after one visit, a reload still works', async ({ page, context }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   await page.evaluate(async () => {

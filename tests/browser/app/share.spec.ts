@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test';
 import { appUrl, firstPersona, generate, setPersona, setSampling, waitForAnalysis, waitForModel } from './helpers';
 
 test('a copied share URL opened in a fresh page reproduces the same steered text', async ({ page, browser }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   const persona = await firstPersona(page);
@@ -34,6 +35,7 @@ test('a copied share URL opened in a fresh page reproduces the same steered text
 });
 
 test('a reload keeps the prompt and the sliders', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForModel(page);
   const persona = await firstPersona(page);

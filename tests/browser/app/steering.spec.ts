@@ -4,10 +4,11 @@ import { expect, test } from '@playwright/test';
 import { appUrl, firstPersona, generate, setPersona, setSampling, shot, waitForAnalysis } from './helpers';
 
 test('raising a persona slider and generating: steered differs, baseline is the unsteered run, monitor is higher', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   const persona = await firstPersona(page);
-  await setSampling(page, 16, 1234);
+  await setSampling(page, 10, 1234);
   await setPersona(page, persona, 'max');
   await expect(page.locator(`[data-testid=persona][data-persona="${persona}"] [data-testid=persona-value]`)).not.toHaveText('0');
 
@@ -46,9 +47,10 @@ test('raising a persona slider and generating: steered differs, baseline is the 
 });
 
 test('no layout shift while streaming', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
-  await setSampling(page, 24, 7);
+  await setSampling(page, 12, 7);
   await setPersona(page, await firstPersona(page), 'max');
   const boxes = () =>
     page.evaluate(() =>
@@ -68,6 +70,7 @@ test('no layout shift while streaming', async ({ page }) => {
 });
 
 test('steer with a feature (add, then clamp) and with a custom persona made from latents', async ({ page }) => {
+  test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
   await setSampling(page, 8, 11);
