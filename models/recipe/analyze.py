@@ -461,6 +461,14 @@ def write_card(cfg, ev, table, personas, examples):
                     f"{v['licence']} | {v['bytes']/1e6:.2f} MB | `{v['sha256'][:16]}…` |" for v in man['voices'])
     pers = '\n'.join(f"| {p['name']} | {p['default_use']} | {p['calibration']['vector_alpha']} | {p['calibration']['latents_alpha']} | "
                      f"{', '.join(str(l['latent']) for l in p['latents'])} |" for p in personas)
+    fails = [t for t in ev['thresholds'] if not t['passed']]
+    unmet = 'All thresholds are met.' if not fails else '\n'.join(
+        f"- `{t['metric']}` = {t['value']:.4g} (needs {t['op']} {t['threshold']})" for t in fails) + (
+        "\n\nThis build's LM got only {0} of the planned {1} steps (the shared 2-core machine was heavily loaded, so the "
+        "wall-clock budget bound): the undertrained model drifts into the KJV register on neutral prompts (largest unsteered "
+        "share: Preacher), and the SAE (2.5M training tokens) leaves a few percent of latents that never fire on held-out "
+        "text. Next: rebuild on an idle machine (the full 1300 steps), or down-weight the Preacher voice in the training "
+        "mixture; train the SAE on more tokens / stronger AuxK.".format(m['train_steps'], cfg['max_steps']))
     ex = '\n'.join(f"- **{k}**: {json.dumps(v[0])}" for k, v in examples.items())
     card = f"""# Voices — the playground's built-in model
 
@@ -566,6 +574,10 @@ tokenizer fixtures (ids from the recipe's Python encoder).
 ## Files
 
 {chr(10).join(f'- `{k}` — {v/1e6:.2f} MB' for k, v in sorted(sizes.items()))}
+
+## Unmet thresholds
+
+{unmet}
 
 ## Known limits
 
