@@ -1,0 +1,58 @@
+// Start-up figures (issue 5): time from navigation to the first coloured token view of the built app, cold (fresh
+// browser context: empty HTTP cache, no service worker) and warm (the same context reloaded: the service worker
+// and caches from the first visit). Builds the app if dist/ is missing and serves it with `vite preview`.
+export const name = 'App start-up (cold vs warm)';
+
+import { existsSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { join } from 'node:path';
+import { preview } from 'vite';
+
+const PORT = Number(process.env.BENCH_PREVIEW_PORT ?? 5299);
+
+/** Milliseconds from navigation start to the app's `playground:first-token-view` mark. */
+async function timeToTokenView(page, url) {
+  await page.goto(url);
+  const handle = await page.waitForFunction(
+    () => performance.getEntriesByName('playground:first-token-view')[0]?.startTime,
+    undefined,
+    { timeout: 600_000, polling: 100 },
+  );
+  return handle.jsonValue();
+}
+
+export async function run({ page, log }) {
+  const root = process.cwd();
+  if (!existsSync(join(root, 'dist/index.html'))) {
+    log('building the app (dist/ missing) ...');
+    execSync('npx vite build', { stdio: 'ignore' });
+  }
+  const server = await preview({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    preview: { host: '127.0.0.1', port: PORT, strictPort: true },
+  });
+  const browser = page.context().browser();
+  const context = await browser.newContext();
+  try {
+    const appPage = await context.newPage();
+    const url = `http://127.0.0.1:${PORT}/`;
+    const cold = await timeToTokenView(appPage, url);
+    log(`cold start ${cold.toFixed(0)} ms`);
+    // Let the service worker finish taking control and caching before the warm visit.
+    await appPage.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 60_000 }).catch(() => {});
+    const warm = await timeToTokenView(appPage, url);
+    log(`warm start ${warm.toFixed(0)} ms`);
+    return {
+      values: { cold_start_ms: cold, warm_start_ms: warm },
+      rows: [
+        ['cold start to first coloured token view', cold, 'ms'],
+        ['warm (cached) start to first coloured token view (goal < 2000)', warm, 'ms'],
+      ],
+    };
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
