@@ -23,6 +23,7 @@ import { fetchOptionalJson, fetchSae } from '../sae/remote';
 import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
 import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
 import type { MonitorSpec } from '../gpu/sae';
+import type { EngineNotice } from '../worker/protocol';
 
 /** Latents that can be clamped at once (in-graph clamp slots per instrumented layer). */
 export const CLAMP_SLOTS = 4;
@@ -47,6 +48,24 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   #sae: LoadedSae | null = null;
   #userPersonas = new Map<string, PersonaPreset>();
   #abort: AbortController | null = null;
+  #noticeListeners = new Set<(notice: EngineNotice) => void>();
+  #unsubscribeModel: (() => void) | null = null;
+
+  /** Device loss and recovery happen outside any call; the worker forwards these to the page. */
+  onNotice(listener: (notice: EngineNotice) => void): void {
+    this.#noticeListeners.add(listener);
+  }
+
+  #listenTo(model: LanguageModel): void {
+    this.#unsubscribeModel?.();
+    this.#unsubscribeModel = model.on((event) => {
+      const message =
+        event.type === 'device-restored'
+          ? `The GPU was reset; the model is running again on ${event.device.backend === 'webgpu' ? `WebGPU (${event.device.adapter ?? 'unknown adapter'})` : 'the CPU (WASM)'}. Your prompt and settings are unchanged.`
+          : event.message;
+      for (const listener of this.#noticeListeners) listener({ kind: event.type, message });
+    });
+  }
 
   async loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
     const model = await LanguageModel.load(source.baseUrl, {
@@ -58,6 +77,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     });
     const previous = this.#model;
     this.#model = model;
+    this.#listenTo(model);
     const c = model.config;
     this.#modelInfo = {
       name: source.baseUrl.replace(/\/+$/, '').split('/').pop() ?? source.baseUrl,
