@@ -1,6 +1,6 @@
 // Browser-side entry points for the SAE kernel tests and benchmarks: each builds its inputs, runs the GPU kernels
 // and the TypeScript reference, and returns plain numbers for Playwright to assert on.
-import { createPlaygroundEngine } from '../../src/lib/engine/playground';
+import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src/lib/engine/playground';
 import type { GenerateRequest, PersonaPreset, PlaygroundEngine } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
@@ -246,6 +246,43 @@ const playground = {
   dispose: async () => {
     await engine?.dispose();
     engine = null;
+  },
+  /**
+   * Destroys every GPUDevice the engine created (as a driver reset would), then analyses again: the engine must
+   * tell its listener (device-lost, then device-restored) and give the same reading on the new device.
+   */
+  async deviceLoss(modelUrl: string, saeUrl: string, prompt: string) {
+    const devices: GPUDevice[] = [];
+    const requestDevice = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (this: GPUAdapter, descriptor?: GPUDeviceDescriptor) {
+      const device = await requestDevice.call(this, descriptor);
+      devices.push(device);
+      return device;
+    };
+    try {
+      await engine?.dispose();
+      const local = createPlaygroundEngine() as InThreadPlaygroundEngine;
+      engine = local;
+      const notices: { kind: string; message: string }[] = [];
+      local.onNotice((n) => notices.push(n));
+      await local.loadModel({ baseUrl: modelUrl, onnxFile: 'onnx/model.onnx' }, { backend: 'webgpu' });
+      await local.loadSae(saeUrl);
+      const before = await local.analyse(prompt, 4);
+      const created = devices.length;
+      for (const d of devices) d.destroy();
+      const end = performance.now() + 30_000;
+      while (!notices.some((n) => n.kind !== 'device-lost') && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const after = await local.analyse(prompt, 4);
+      return {
+        created,
+        notices,
+        before: Array.from(before.top.indices),
+        after: Array.from(after.top.indices),
+        maxValueDiff: Math.max(...Array.from(before.top.values, (v, i) => Math.abs(v - after.top.values[i]))),
+      };
+    } finally {
+      GPUAdapter.prototype.requestDevice = requestDevice;
+    }
   },
 };
 
