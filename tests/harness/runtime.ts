@@ -1,6 +1,6 @@
 // Runtime entry points for Playwright specs and the benchmark: each scenario runs in the page and returns plain
 // numbers/strings so the spec can assert on them (page.evaluate only carries structured-cloneable data).
-import { LanguageModel, GREEDY, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
+import { LanguageModel, GREEDY, hubFolderUrl, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
 import { ortWasmPaths } from '../../src/lib/runtime/ort';
 
 interface Golden {
@@ -383,6 +383,7 @@ async function benchClose(id: number): Promise<void> {
 
 window.harness ??= {};
 window.harness.runtime = {
+  hubFolderUrl,
   benchOpen,
   benchRun,
   benchClose,

@@ -18,4 +18,5 @@ export { GREEDY, sampleToken, TokenHistory, type SamplingSettings } from './samp
 export { Prng } from './prng';
 export { MissingFileError, DownloadError, ContextOverflowError, ConfigError, InvalidRequestError } from './errors';
 export { fetchBytes, fetchJson, resolveUrl } from './loader';
+export { DEFAULT_HUB, HubRepoIdError, hubFolderUrl, isHubRepoId } from './hub';
 export type { Tensor as OrtTensor } from './ort-types';

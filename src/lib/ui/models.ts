@@ -1,6 +1,8 @@
 // The model folders this build knows about. A static site cannot list a directory, so the picker probes each entry's
 // config.json and offers the ones that answer; a folder URL typed by the user is tried the same way.
 
+import { hubFolderUrl } from '../runtime/hub';
+
 export interface SaeEntry {
   /** Hook name, also the SAE's folder name under `sae/`. */
   id: string;
@@ -37,13 +39,30 @@ export const KNOWN_MODELS: ModelEntry[] = [
 
 export const DEFAULT_MODEL = 'voices';
 
+/** `hf:owner/name[@revision]` names a hub repository; anything else with a `/` is a folder URL. */
+export const HUB_PREFIX = 'hf:';
+
+
 /**
- * A model id is either a known entry's id or a folder URL the user typed (anything containing `/`).
+ * A model id is either a known entry's id, a hub repository (`hf:owner/name`), or a folder URL the user typed (anything containing `/`).
  * Returns the folder and its SAE entries; an unknown plain id is treated as a folder under `models/`.
  */
 export function resolveModel(id: string): ModelEntry {
   const known = KNOWN_MODELS.find((m) => m.id === id);
   if (known) return known;
+  if (id.startsWith(HUB_PREFIX)) {
+    const repo = id.slice(HUB_PREFIX.length);
+    return {
+      id,
+      name: repo,
+      description: 'A model repository on the Hugging Face hub',
+      // A getter: a mistyped id throws HubRepoIdError when loading (shown as a message), never while rendering.
+      get folder() {
+        return hubFolderUrl(repo);
+      },
+      saes: [{ id: DEFAULT_SAE, label: DEFAULT_SAE }],
+    };
+  }
   const folder = id.includes('/') ? (id.endsWith('/') ? id : `${id}/`) : `models/${id}/`;
   return {
     id,

@@ -62,4 +62,11 @@ describe('small helpers', () => {
     expect(resolveModel('https://h/x').folder).toBe('https://h/x/');
     expect(resolveModel('other').folder).toBe('models/other/');
   });
+
+  it('resolves hub repositories, and a mistyped one fails on load, not on render', () => {
+    expect(resolveModel('hf:voices-lab/voices@v1').folder).toBe('https://huggingface.co/voices-lab/voices/resolve/v1/');
+    const bad = resolveModel('hf:not a repo');
+    expect(bad.name).toBe('not a repo');
+    expect(() => bad.folder).toThrow(/not a hub repository id/);
+  });
 });
