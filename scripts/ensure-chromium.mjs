@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // Makes sure a Chromium with WebGPU (SwiftShader) exists for the browser tests and benchmarks.
 // A fresh machine has Node and npm but no browser; Playwright cannot download its own here, so we use
-// Debian's chromium, installing it with apt when we are root. `--optional` only warns.
+// Debian's chromium, installing it with apt when we are root.
 import { existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 
 export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-const optional = process.argv.includes('--optional');
 
 function found() {
   if (process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) return process.env.CHROMIUM_PATH;
@@ -29,11 +28,8 @@ if (!path) {
   const msg =
     '[ensure-chromium] No Chromium found. Install it (Debian/Ubuntu: `sudo apt-get install chromium`) ' +
     'or set CHROMIUM_PATH to a Chromium/Chrome binary with WebGPU support.';
-  if (optional) console.warn(msg);
-  else {
-    console.error(msg);
-    process.exit(1);
-  }
+  console.error(msg);
+  process.exit(1);
 } else {
   console.log(`[ensure-chromium] using ${path}`);
 }
