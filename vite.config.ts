@@ -1,5 +1,6 @@
 /// <reference types="vitest/config" />
-// Vite config: the app (index.html), the embed widget (embed.html) and the test/bench harness (harness.html).
+// Vite config: the app (index.html) and the embed widget (embed.html). The test/bench harness (harness.html) is
+// served by the dev server only, so the static build ships neither test code nor transformers.js.
 // Model folders live in top-level `models/` (Hugging Face layout); they are served at `<base>models/` in dev and
 // preview, and copied into the build so the static folder is self-contained.
 import { defineConfig, type Plugin } from 'vite';
@@ -65,7 +66,6 @@ export default defineConfig({
       input: {
         main: resolve(__dirname, 'index.html'),
         embed: resolve(__dirname, 'embed.html'),
-        harness: resolve(__dirname, 'harness.html'),
       },
     },
   },
