@@ -6,7 +6,7 @@
 import { defineConfig, type Plugin } from 'vite';
 /// <reference types="vitest/config" />
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { createReadStream, existsSync, statSync, cpSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
 import { resolve, join, normalize, extname } from 'node:path';
 
 const MODELS_DIR = resolve(__dirname, 'models');
@@ -33,8 +33,12 @@ function serveModels(): Plugin {
     res.setHeader('Content-Length', statSync(file).size);
     createReadStream(file).pipe(res);
   };
+  let outDir = resolve(__dirname, 'dist');
   return {
     name: 'serve-models',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
     configureServer(server) {
       server.middlewares.use(middleware);
     },
@@ -45,7 +49,7 @@ function serveModels(): Plugin {
       for (const name of SHIPPED_MODELS) {
         const src = join(MODELS_DIR, name);
         if (!existsSync(src)) continue;
-        cpSync(src, resolve(__dirname, 'dist/models', name), {
+        cpSync(src, join(outDir, 'models', name), {
           recursive: true,
           filter: (p) => !p.includes('/.cache') && !p.endsWith('.pyc'),
         });
