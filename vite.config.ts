@@ -8,8 +8,9 @@ import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
 import { resolve, join, normalize, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const MODELS_DIR = resolve(__dirname, 'models');
+const MODELS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'models');
 /** Model folders shipped with the app (the recipe's sources and caches are not). */
 const SHIPPED_MODELS = ['voices'];
 const MIME: Record<string, string> = {

@@ -12,8 +12,9 @@ const offlineReady = registerServiceWorker();
 const pg = new Playground(
   // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
   // files) go through it and are cached for offline use on this very first visit.
-  offlineReady.then(() => createEngine()),
-  { baseUrl: document.baseURI },
+  navigator.serviceWorker?.controller ? createEngine() : offlineReady.then(() => createEngine()),
+  // No token view to show first: the widget loads straight onto its final device.
+  { baseUrl: document.baseURI, quickStart: false },
 );
 const { experiment, warnings } = decodeExperiment(location.search);
 pg.restore(experiment);

@@ -8,21 +8,15 @@ import { createEngine } from './lib/state/engine';
 import { syncExperiment } from './lib/state/sync.svelte';
 import { restoreExperiment, safeLocalStorage } from './lib/ui/persistence';
 import { registerServiceWorker } from './lib/ui/service-worker';
-import type { NoticeSource } from './lib/worker/protocol';
 
 const storage = safeLocalStorage();
 const offlineReady = registerServiceWorker();
 const pg = new Playground(
   // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
   // files) go through it and are cached for offline use on this very first visit.
-  offlineReady.then(() => {
-    const engine = createEngine();
-    // A lost GPU is recovered inside the engine; the user hears about it, and keeps their prompt and settings.
-    (engine as Partial<NoticeSource>).onNotice?.((n) =>
-      pg.notify(n.kind === 'device-restored' ? 'info' : n.kind === 'device-lost' ? 'warning' : 'error', n.message),
-    );
-    return engine;
-  }),
+  // A lost GPU is recovered inside the engine; the Playground tells the user, who keeps their prompt and settings.
+  // A returning visit is controlled already: start the worker at once.
+  navigator.serviceWorker?.controller ? createEngine() : offlineReady.then(() => createEngine()),
   { baseUrl: document.baseURI },
 );
 const restored = restoreExperiment(location.search, storage);

@@ -10,7 +10,10 @@ import { preview } from 'vite';
 
 const PORT = Number(process.env.BENCH_PREVIEW_PORT ?? 5299);
 
-/** Milliseconds from navigation start to the app's `playground:first-token-view` mark. */
+/**
+ * Milliseconds from navigation start to the app's `playground:first-token-view` mark, and the app's stage marks
+ * (`playground:<stage>`, first occurrence each) up to then, to say where the time went.
+ */
 async function timeToTokenView(page, url) {
   await page.goto(url);
   const handle = await page.waitForFunction(
@@ -18,8 +21,17 @@ async function timeToTokenView(page, url) {
     undefined,
     { timeout: 600_000, polling: 100 },
   );
-  return handle.jsonValue();
+  const ms = await handle.jsonValue();
+  const stages = await page.evaluate(() => {
+    const seen = {};
+    for (const m of performance.getEntriesByType('mark'))
+      if (m.name.startsWith('playground:') && !(m.name in seen)) seen[m.name.slice('playground:'.length)] = Math.round(m.startTime);
+    return seen;
+  });
+  return { ms, stages };
 }
+
+const describe = (stages) => Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ');
 
 export async function run({ page, log }) {
   const root = process.cwd();
@@ -38,14 +50,14 @@ export async function run({ page, log }) {
   try {
     const appPage = await context.newPage();
     const url = `http://127.0.0.1:${PORT}/`;
-    const cold = await timeToTokenView(appPage, url);
-    log(`cold start ${cold.toFixed(0)} ms`);
+    const { ms: cold, stages: coldStages } = await timeToTokenView(appPage, url);
+    log(`cold start ${cold.toFixed(0)} ms (${describe(coldStages)})`);
     // Let the service worker finish taking control and caching before the warm visit.
     await appPage.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 60_000 }).catch(() => {});
-    const warm = await timeToTokenView(appPage, url);
-    log(`warm start ${warm.toFixed(0)} ms`);
+    const { ms: warm, stages: warmStages } = await timeToTokenView(appPage, url);
+    log(`warm start ${warm.toFixed(0)} ms (${describe(warmStages)})`);
     return {
-      values: { cold_start_ms: cold, warm_start_ms: warm },
+      values: { cold_start_ms: cold, warm_start_ms: warm, cold_start_stages_ms: coldStages, warm_start_stages_ms: warmStages },
       rows: [
         ['cold start to first coloured token view', cold, 'ms'],
         ['warm (cached) start to first coloured token view (goal < 2000)', warm, 'ms'],

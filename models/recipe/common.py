@@ -9,7 +9,10 @@ VOICES = [
     # name, id, package(s), licence
     dict(id='preacher', name='Preacher', source='King James Bible (Authorized Version, 1611)',
          packages=['bible-kjv-text', 'bible-kjv'], licence='Public domain (text); Debian package GPL-2+ tools',
-         description='Early-modern English scripture: thee, thou, hath, begat, the LORD.'),
+         description='Early-modern English scripture: thee, thou, hath, begat, the LORD.',
+         # share of training windows relative to the others: scripture's "and ... the LORD" chaining is the strongest
+         # attractor for register-less prompts, so it gets fewer windows (see the model card, "Training mixture")
+         mix=0.6),
     dict(id='manual', name='Manual', source='Linux man-pages project, sections 2, 3, 4, 5, 7 (roff stripped to plain text)',
          packages=['manpages', 'manpages-dev'], licence='Linux-man-pages-copyleft and other free licences (see /usr/share/doc/manpages/copyright)',
          description='Terse technical reference prose: functions, flags, return values, errno.'),
@@ -52,6 +55,12 @@ DEV = dict(FULL, name='voices-dev', out=os.path.join(CACHE, 'dev', 'out'), cache
            sae_tokens=40_000, feature_scan_tokens=400_000, thresholds=True)
 SEED = 1234
 EOT = '<|endoftext|>'
+
+
+def voice_mix():
+    """Sampling probability of each voice's training windows (VOICES order)."""
+    w = np.array([v.get('mix', 1.0) for v in VOICES], dtype=np.float64)
+    return w / w.sum()
 
 
 def get_cfg(argv=None):

@@ -93,9 +93,11 @@ def train_sae(cfg, acts):
     bs = cfg['sae_batch']
     steps = cfg['sae_epochs'] * (N // bs)
     last_fired = torch.zeros(cfg['d_sae'], dtype=torch.long)
-    dead_after = max(1, (200_000 if cfg['thresholds'] else 2_000) // bs)  # steps without firing -> dead
+    dead_after = max(1, (100_000 if cfg['thresholds'] else 2_000) // bs)  # steps without firing -> dead
     k_aux = min(256, cfg['d_sae'] // 2)
     var_total = (acts[:50_000].float() / c).var(0).sum()
+    resample_at = {int(steps * f) for f in (0.15, 0.3, 0.45, 0.6)} if cfg['thresholds'] else {steps // 2}
+    resampled = 0
     t0 = time.time()
     for s in range(steps):
         lr = cfg['sae_lr'] * min(1.0, (s + 1) / 100) * (1.0 if s < 0.8 * steps else max(0.0, (steps - s) / (0.2 * steps)))
@@ -124,12 +126,38 @@ def train_sae(cfg, acts):
         opt.step()
         with torch.no_grad():
             sae.W_dec.div_(sae.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8))
+            if s in resample_at and dead.any():
+                resampled += resample_dead(sae, opt, dead, err.detach(), s)
+                last_fired[dead] = s
         if s % 200 == 0 or s == steps - 1:
             fve = 1 - (err.pow(2).sum(-1).mean() / var_total).item()
             log(f'sae step {s}/{steps} mse {mse.item():.3f} fve~{fve:.3f} dead {int(dead.sum())} aux {aux.item():.3f} ({time.time()-t0:.0f}s)')
+    log(f'sae: resampled {resampled} dead latents in total')
     with torch.no_grad():
         sae.b_enc.mul_(c); sae.b_dec.mul_(c)
     return sae
+
+
+def resample_dead(sae, opt, dead, err, step):
+    """Anthropic-style resampling (Towards Monosemanticity): a latent that has not fired for `dead_after` steps gets a
+    decoder row pointing at a badly reconstructed input of this batch (chosen with probability ~ error^2), an encoder
+    column along it at 0.2 x the mean live encoder norm, zero bias, and fresh Adam moments."""
+    idx = dead.nonzero().squeeze(1)
+    g = torch.Generator().manual_seed(SEED + step)
+    w = err.pow(2).sum(-1)
+    pick = torch.multinomial(w / w.sum(), len(idx), replacement=len(idx) > len(w), generator=g)
+    dirs = err[pick] / err[pick].norm(dim=1, keepdim=True).clamp_min(1e-8)
+    enc_norm = sae.W_enc[:, ~dead].norm(dim=0).mean() if (~dead).any() else 1.0
+    sae.W_dec[idx] = dirs
+    sae.W_enc[:, idx] = dirs.t() * 0.2 * enc_norm
+    sae.b_enc[idx] = 0.0
+    for p, sl in ((sae.W_dec, (idx,)), (sae.W_enc, (slice(None), idx)), (sae.b_enc, (idx,))):
+        st = opt.state.get(p)
+        if st:
+            st['exp_avg'][sl] = 0.0
+            st['exp_avg_sq'][sl] = 0.0
+    log(f'sae step {step}: resampled {len(idx)} dead latents')
+    return len(idx)
 
 
 def f16_round(sae):

@@ -1,4 +1,4 @@
-"""Stage 3: train the GPT-2 LM on windows sampled evenly across the voices (AdamW, cosine LR)."""
+"""Stage 3: train the GPT-2 LM on windows sampled across the voices by their mixture weights (AdamW, cosine LR)."""
 import math
 from common import *
 torch = setup_torch()
@@ -10,10 +10,9 @@ def load_tokens(cfg, split):
     return [np.load(os.path.join(d, f"{v['id']}.{split}.npy")).astype(np.int64) for v in VOICES]
 
 
-def batch(rng, toks, B, T, i0=0):
+def batch(rng, toks, B, T, mix):
     xs = []
-    for b in range(B):
-        v = (i0 + b) % len(toks)
+    for v in rng.choice(len(toks), size=B, p=mix):
         a = toks[v]
         s = rng.integers(0, len(a) - T - 1)
         xs.append(a[s:s + T + 1])
@@ -45,7 +44,8 @@ def main():
     ck = os.path.join(cfg['cache'], 'model.pt')
     if os.path.exists(ck) and '--force' not in sys.argv:
         sd = torch.load(ck)
-        if sd.get('done') and sd.get('model_cfg') == model_cfg and sd.get('max_steps') == cfg['max_steps']:
+        if sd.get('done') and sd.get('model_cfg') == model_cfg and sd.get('max_steps') == cfg['max_steps'] \
+                and sd.get('mix') == np.round(voice_mix(), 6).tolist():
             log('train: checkpoint complete, skipping (use --force to retrain)')
             return
     model = GPT2LMHeadModel(model_cfg)
@@ -56,13 +56,15 @@ def main():
                              {'params': nodecay, 'weight_decay': 0.0}], lr=cfg['lr'], betas=(0.9, 0.95))
     tr, va = load_tokens(cfg, 'train'), load_tokens(cfg, 'val')
     rng = np.random.default_rng(SEED)
+    mix = voice_mix()
+    log(f'train: voice mixture {dict(zip([v["id"] for v in VOICES], np.round(mix, 3).tolist()))}')
     T, B, S = cfg['n_ctx'], cfg['batch_size'], cfg['max_steps']
     step0 = 0
     prev_elapsed = 0.0
     part = ck + '.partial'
     if os.path.exists(part):
         sd = torch.load(part)
-        if sd.get('model_cfg') == model_cfg and sd.get('max_steps') == S:
+        if sd.get('model_cfg') == model_cfg and sd.get('max_steps') == S and sd.get('mix') == np.round(mix, 6).tolist():
             model.load_state_dict(sd['model']); opt.load_state_dict(sd['opt']); step0 = sd['step']
             prev_elapsed = sd.get('elapsed', float(os.environ.get('VOICES_PREV_ELAPSED', '0')))
             rng = np.random.default_rng(SEED + step0)
@@ -86,7 +88,7 @@ def main():
             cfg['lr'] * (cfg['min_lr_frac'] + (1 - cfg['min_lr_frac']) * 0.5 * (1 + math.cos(math.pi * prog)))
         for g in opt.param_groups:
             g['lr'] = lr_
-        x, y = batch(rng, tr, B, T, step * B)
+        x, y = batch(rng, tr, B, T, mix)
         lg, _ = model.run(x)
         loss = torch.nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
@@ -100,7 +102,7 @@ def main():
             hist.append(dict(step=step, loss=round(loss.item(), 4), elapsed_s=round(el, 1)))
         if (step + 1) % cfg['ckpt_every'] == 0 and step + 1 < S:
             torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), step=step + 1, model_cfg=model_cfg, max_steps=S,
-                            elapsed=time.time() - t0), part)
+                            mix=np.round(mix, 6).tolist(), elapsed=time.time() - t0), part)
             log(f"val: { {k: round(v, 3) for k, v in evaluate(model, va, T, 10).items()} }")
         if time.time() - t0 > budget or prog >= 1.0 and step >= cfg['warmup'] and bound == 'wall-clock':
             log(f'train: wall-clock budget of {cfg["time_budget_min"]} min reached at step {step+1}/{S}')
@@ -109,6 +111,7 @@ def main():
     val = evaluate(model, va, T)
     log(f'val loss: {val}')
     torch.save(dict(model=model.state_dict(), model_cfg=model_cfg, max_steps=S, steps_done=step + 1, done=True,
+                    mix=np.round(mix, 6).tolist(),
                     train_seconds=el, tokens_seen=(step + 1) * B * T, val_loss=val, history=hist,
                     n_params=n_params(model), schedule_bound=bound, time_budget_min=cfg['time_budget_min']), ck)
     if os.path.exists(part):

@@ -30,6 +30,11 @@ export interface ModelSource {
 
 export interface LoadModelOptions {
   backend?: Backend | 'auto';
+  /**
+   * With WebGPU available: answer from a WASM session at once and move to WebGPU once its kernels are compiled
+   * (started by the first analysis, awaited by the first generation; a `device-upgraded` notice follows).
+   */
+  quickStart?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -39,6 +44,8 @@ export interface DeviceInfo {
   adapter?: string;
   /** Why we are not on WebGPU, when we are not. */
   fallbackReason?: string;
+  /** Quick start: the GPU the model moves to once its kernels are compiled (running on WASM until then). */
+  pending?: DeviceInfo;
 }
 
 export interface ModelInfo {
@@ -80,6 +87,8 @@ export interface Analysis {
   reconstructionError: Float32Array;
   /** Persona monitor reading per token, by persona id. */
   monitor: Record<string, Float32Array>;
+  /** Where it was computed: a quick-started model answers its first analysis on WASM. */
+  backend: Backend;
 }
 
 export type SteerMethod = 'add' | 'clamp';

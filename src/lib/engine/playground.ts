@@ -3,6 +3,7 @@
 // GPU into the buffer the model's steering input reads. On WASM the same API runs through the TS reference.
 import type {
   Analysis,
+  DeviceInfo,
   GenerateRequest,
   GenerateResult,
   GeneratedToken,
@@ -18,6 +19,7 @@ import type {
 } from './api';
 import { GREEDY, LanguageModel, type LayerClamp, type StepEvent } from '../runtime';
 import { resolveUrl } from '../runtime/loader';
+import { primeOrt } from '../runtime/ort';
 import { checkSaeFitsModel, SaeError, SaeModelMismatchError, type SaeWeights } from '../sae';
 import { fetchOptionalJson, fetchSae } from '../sae/remote';
 import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
@@ -43,6 +45,11 @@ export function createPlaygroundEngine(): PlaygroundEngine {
 }
 
 export class InThreadPlaygroundEngine implements PlaygroundEngine {
+  constructor() {
+    // Every model needs ORT's WebAssembly runtime (WebGPU included): start it before the first load asks.
+    void primeOrt();
+  }
+
   #model: LanguageModel | null = null;
   #modelInfo: ModelInfo | null = null;
   #sae: LoadedSae | null = null;
@@ -50,6 +57,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   #abort: AbortController | null = null;
   #noticeListeners = new Set<(notice: EngineNotice) => void>();
   #unsubscribeModel: (() => void) | null = null;
+  /** A model load in flight: an SAE load asked for meanwhile downloads at once and waits for it. */
+  #modelLoading: Promise<ModelInfo> | null = null;
 
   /** Device loss and recovery happen outside any call; the worker forwards these to the page. */
   onNotice(listener: (notice: EngineNotice) => void): void {
@@ -59,20 +68,38 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   #listenTo(model: LanguageModel): void {
     this.#unsubscribeModel?.();
     this.#unsubscribeModel = model.on((event) => {
-      const message =
+      const where = (d: DeviceInfo) => (d.backend === 'webgpu' ? `WebGPU (${d.adapter ?? 'unknown adapter'})` : 'the CPU (WASM)');
+      const notice: EngineNotice =
         event.type === 'device-restored'
-          ? `The GPU was reset; the model is running again on ${event.device.backend === 'webgpu' ? `WebGPU (${event.device.adapter ?? 'unknown adapter'})` : 'the CPU (WASM)'}. Your prompt and settings are unchanged.`
-          : event.message;
-      for (const listener of this.#noticeListeners) listener({ kind: event.type, message });
+          ? { kind: event.type, device: event.device, message: `The GPU was reset; the model is running again on ${where(event.device)}. Your prompt and settings are unchanged.` }
+          : event.type === 'device-upgraded'
+            ? {
+                kind: event.type,
+                device: event.device,
+                message: event.device.backend === 'webgpu' ? `Now running on ${where(event.device)}.` : `Staying on the CPU (WASM): ${event.device.fallbackReason}`,
+              }
+            : { kind: event.type, message: event.message };
+      for (const listener of this.#noticeListeners) listener(notice);
     });
   }
 
   async loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
+    const loading = this.#loadModel(source, options);
+    this.#modelLoading = loading;
+    try {
+      return await loading;
+    } finally {
+      if (this.#modelLoading === loading) this.#modelLoading = null;
+    }
+  }
+
+  async #loadModel(source: ModelSource, options: LoadModelOptions): Promise<ModelInfo> {
     const model = await LanguageModel.load(source.baseUrl, {
       backend: options.backend ?? 'auto',
       onnxFile: source.onnxFile,
       layers: 'all',
       clampSlots: CLAMP_SLOTS,
+      quickStart: options.quickStart,
       onProgress: options.onProgress,
     });
     const previous = this.#model;
@@ -95,9 +122,15 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   }
 
   async loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo> {
-    const model = this.#requireModel();
+    if (!this.#modelLoading) this.#requireModel();
     onProgress?.({ stage: 'download', message: 'Downloading SAE weights' });
-    const weights = await fetchSae(baseUrl, (loaded, total) => onProgress?.({ stage: 'download', message: 'Downloading SAE weights', loaded, total }));
+    // The files need no model: they download while a model load in flight finishes.
+    const [weights, personasJson] = await Promise.all([
+      fetchSae(baseUrl, (loaded, total) => onProgress?.({ stage: 'download', message: 'Downloading SAE weights', loaded, total })),
+      fetchOptionalJson(resolveUrl(baseUrl, 'personas.json')),
+    ]);
+    if (this.#modelLoading) await this.#modelLoading;
+    const model = this.#requireModel();
     checkSaeFitsModel(weights.config, { nLayer: model.config.nLayer, dModel: model.config.hidden });
     if (!model.layers.includes(weights.config.layer)) {
       throw new SaeModelMismatchError(`SAE reads layer ${weights.config.layer}, which is not instrumented (instrumented: ${model.layers.join(', ')}).`);
@@ -110,7 +143,6 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       architecture: weights.config.architecture,
     };
     const shape = { layer: info.layer, dIn: info.dIn, dSae: info.dSae };
-    const personasJson = await fetchOptionalJson(resolveUrl(baseUrl, 'personas.json'));
     const presets = personasJson ? parsePersonasJson(personasJson, shape) : [];
     onProgress?.({ stage: 'sae', message: 'Uploading SAE to the GPU' });
     const device = model.gpuDevice;
@@ -156,6 +188,22 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
 
   async analyse(prompt: string, topK: number): Promise<Analysis> {
     const model = this.#requireModel();
+    // Once the move to WebGPU has begun, work waits for it (the SAE backend follows the model's device).
+    if (model.upgradeRunning) await model.upgrade();
+    const analysis = await this.#analyse(model, prompt, topK);
+    // Quick start: the first answer came from WASM; build the WebGPU session now, in the background.
+    if (model.upgradePending) void this.#upgradeInBackground(model, prompt);
+    return analysis;
+  }
+
+  async #upgradeInBackground(model: LanguageModel, prompt: string): Promise<void> {
+    await model.upgrade();
+    if (this.#model !== model || !this.#sae || model.device.backend !== 'webgpu') return;
+    // Compiles the SAE kernels and this prompt's shapes on the new device, before anyone waits on them.
+    await this.#analyse(model, prompt, 1).catch(() => undefined);
+  }
+
+  async #analyse(model: LanguageModel, prompt: string, topK: number): Promise<Analysis> {
     const sae = this.#requireSae();
     const ids = model.encode(prompt);
     const layer = sae.info.layer;
@@ -176,6 +224,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           top: { k: r.k, indices: r.indices, values: r.values },
           reconstructionError: r.reconstructionError,
           monitor: r.monitor,
+          backend: model.device.backend,
         };
       },
     });
@@ -194,6 +243,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
 
   async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     const model = this.#requireModel();
+    // Generation always runs on the final device, so a shared link reproduces the same text on any visit.
+    if (model.upgradePending || model.upgradeRunning) await model.upgrade();
     const sae = this.#requireSae();
     const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
     const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);

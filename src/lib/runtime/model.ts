@@ -3,11 +3,11 @@
 import type { Backend, DeviceInfo, Progress } from '../engine/api';
 import { serializeModel, instrumentModel, describeIO, type GraphIO, type ModelProto } from '../graph';
 import { readConfig, type ModelConfig } from './config';
-import { acquireGpu } from './device';
+import { acquireGpu, type GpuContext } from './device';
 import { ContextOverflowError } from './errors';
 import { fetchJson, fetchOnnx, resolveUrl, type ModelFiles } from './loader';
 import { MissingFileError } from './errors';
-import { getOrt, ortOwnDevice, sessionOptionsFor } from './ort';
+import { getOrt, ortOwnDevice, primeOrt, sessionOptionsFor } from './ort';
 import { openDecoder } from './decoder';
 import type { DecoderSession } from './session';
 import { generate, type GenerationOptions, type GenerationResult } from './generate';
@@ -26,10 +26,17 @@ export interface LanguageModelOptions {
    * device can be replaced); 'ort' lets ORT create its own and shares that one.
    */
   deviceOwner?: 'app' | 'ort';
+  /**
+   * On WebGPU, open a WASM session on the same graph first, so the model answers at once (no shader compilation);
+   * `upgrade()` then builds and warms the WebGPU session and swaps it in. `device` says WASM until then, with
+   * `pending` naming the GPU it is moving to.
+   */
+  quickStart?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
 export type ModelEvent =
+  | { type: 'device-upgraded'; device: DeviceInfo }
   | { type: 'device-lost'; message: string }
   | { type: 'device-restored'; device: DeviceInfo }
   | { type: 'device-restore-failed'; message: string };
@@ -41,6 +48,9 @@ export class LanguageModel {
   private listeners = new Set<(e: ModelEvent) => void>();
   private disposed = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Quick start: the GPU the WebGPU session will open on, until `upgrade()` has run. */
+  private pendingGpu?: GpuContext;
+  private upgrading?: Promise<DeviceInfo>;
 
   private constructor(
     readonly baseUrl: string,
@@ -61,29 +71,36 @@ export class LanguageModel {
     const bytes = (file: string, loaded: number, total?: number) =>
       progress({ stage: 'download', message: `Downloading ${file.split('/').pop()}`, loaded, total });
     const wanted = options.backend ?? 'auto';
+    // Quick start does not wait for the GPU: files download, and the WASM runtime starts, while the device opens.
+    const quick = options.quickStart === true && wanted !== 'wasm' && !!(globalThis.navigator as Navigator | undefined)?.gpu;
+    void primeOrt();
+    const gpuRequest = wanted !== 'wasm' ? acquireGpu() : undefined;
     let gpuReason: string | undefined;
     let gpu: Awaited<ReturnType<typeof acquireGpu>> | undefined;
-    if (wanted !== 'wasm') {
-      gpu = await acquireGpu();
+    if (gpuRequest && !quick) {
+      gpu = await gpuRequest;
       if ('reason' in gpu) gpuReason = gpu.reason;
     }
-    const backend: Backend = gpu && 'device' in gpu ? 'webgpu' : 'wasm';
-    const device: DeviceInfo = gpu && 'device' in gpu ? gpu.info : { backend: 'wasm', fallbackReason: gpuReason ?? 'WASM was requested.' };
+    let backend: Backend = quick || (gpu && 'device' in gpu) ? 'webgpu' : 'wasm';
+    let device: DeviceInfo = gpu && 'device' in gpu ? gpu.info : { backend: 'wasm', fallbackReason: gpuReason ?? 'WASM was requested.' };
     try {
-      const config = readConfig(await fetchJson(resolveUrl(baseUrl, 'config.json')));
-      progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
-      const tokenizer = new TextTokenizer(
-        await fetchJson(resolveUrl(baseUrl, 'tokenizer.json')),
-        await fetchJson(resolveUrl(baseUrl, 'tokenizer_config.json')),
-      );
-      let files: ModelFiles;
       const explicit = options.onnxFile;
-      try {
-        files = await fetchOnnx(baseUrl, explicit ?? (backend === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model.onnx'), bytes);
-      } catch (e) {
-        if (explicit || backend !== 'webgpu' || !(e instanceof MissingFileError)) throw e;
-        files = await fetchOnnx(baseUrl, 'onnx/model.onnx', bytes);
-      }
+      const onnx = (async (): Promise<ModelFiles> => {
+        try {
+          return await fetchOnnx(baseUrl, explicit ?? (backend === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model.onnx'), bytes);
+        } catch (e) {
+          if (explicit || backend !== 'webgpu' || !(e instanceof MissingFileError)) throw e;
+          return fetchOnnx(baseUrl, 'onnx/model.onnx', bytes);
+        }
+      })();
+      onnx.catch(() => undefined); // awaited below; a config/tokenizer error may be reported first
+      const [configJson, tokenizerJson, tokenizerConfig] = await Promise.all(
+        ['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
+      );
+      const config = readConfig(configJson);
+      progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
+      const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig);
+      const files = await onnx;
       progress({ stage: 'parse', message: 'Parsed ONNX graph' });
       const layers = options.layers === undefined || options.layers === 'all'
         ? Array.from({ length: config.nLayer }, (_, i) => i)
@@ -97,6 +114,28 @@ export class LanguageModel {
       // Only the serialised graph is kept (for re-creating the session after a device loss), not the parsed copy.
       const io = describeIO(files.model.graph!);
       const model = new LanguageModel(baseUrl, config, tokenizer, io, files.externalData, graphBytes, layers, clampSlots, device, cpuNodes);
+      if (quick) {
+        progress({ stage: 'session', message: 'Creating wasm session (WebGPU follows)' });
+        let cpuError: unknown;
+        try {
+          await model.openSession(undefined);
+        } catch (e) {
+          cpuError = e;
+        }
+        gpu = await gpuRequest!;
+        if (cpuError === undefined) {
+          model.device = 'device' in gpu
+            ? { backend: 'wasm', pending: gpu.info, fallbackReason: 'Answering on the CPU while the GPU kernels compile.' }
+            : { backend: 'wasm', fallbackReason: gpu.reason };
+          if ('device' in gpu) model.pendingGpu = gpu;
+          progress({ stage: 'ready', message: 'device' in gpu ? 'Ready on the CPU; WebGPU compiles next' : 'Ready on the CPU (WASM)' });
+          return model;
+        }
+        // A graph the CPU cannot run (an op only the GPU has) loads the usual way, straight onto the GPU.
+        if (!('device' in gpu)) throw cpuError;
+        model.device = device = gpu.info;
+        backend = 'webgpu';
+      }
       progress({ stage: 'session', message: `Creating ${backend} session` });
       try {
         if (backend === 'webgpu' && options.deviceOwner === 'ort' && gpu && 'device' in gpu) {
@@ -119,22 +158,79 @@ export class LanguageModel {
     } catch (e) {
       // A failed load leaves nothing behind: the device we opened for it goes too.
       if (gpu && 'device' in gpu) gpu.device.destroy();
+      else void gpuRequest?.then((g) => 'device' in g && g.device.destroy());
       throw e;
     }
   }
 
   private async openSession(target: GPUDevice | 'ort' | undefined): Promise<void> {
+    const { decoder, device } = await this.createSession(target);
+    this.decoderSession = decoder;
+    this.adoptDevice(device);
+  }
+
+  private async createSession(target: GPUDevice | 'ort' | undefined): Promise<{ decoder: DecoderSession; device?: GPUDevice }> {
     const given = target === 'ort' ? undefined : target;
-    this.decoderSession = await openDecoder(getOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
+    const decoder = await openDecoder(getOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
       sessionOptions: sessionOptionsFor(target ? 'webgpu' : 'wasm', given, this.cpuNodes),
       gpuOutputs: !!target,
       device: given,
       externalData: this.externalData,
     });
     const device = target === 'ort' ? await ortOwnDevice() : given;
-    if (device) this.decoderSession.attachDevice(device);
+    if (device) decoder.attachDevice(device);
+    return { decoder, device };
+  }
+
+  private adoptDevice(device: GPUDevice | undefined): void {
     this.gpu = device;
     if (device) device.lost.then((info) => this.onDeviceLost(device, info));
+  }
+
+  /** A quick-started model that answers on WASM, with a WebGPU session to come that nobody has started yet. */
+  get upgradePending(): boolean {
+    return this.pendingGpu !== undefined && this.upgrading === undefined;
+  }
+
+  /** The WebGPU session is being built; jobs queued now run on it. */
+  get upgradeRunning(): boolean {
+    return this.pendingGpu !== undefined && this.upgrading !== undefined;
+  }
+
+  /**
+   * Quick start, second half: builds the WebGPU session, compiles its kernels, and swaps it in for the WASM one
+   * between jobs (a generation in progress finishes first). If WebGPU fails the model stays on WASM and says why.
+   * Idempotent; resolves to the device the model runs on afterwards.
+   */
+  upgrade(): Promise<DeviceInfo> {
+    const gpu = this.pendingGpu;
+    if (!gpu) return this.upgrading ?? Promise.resolve(this.device);
+    if (this.upgrading) return this.upgrading;
+    this.upgrading = this.enqueue(async () => {
+      try {
+        if (this.disposed) throw new Error('the model was disposed');
+        const { decoder } = await this.createSession(gpu.device);
+        try {
+          await warmUp(decoder, this.config, this.layers);
+        } catch (e) {
+          await decoder.release().catch(() => {});
+          throw e;
+        }
+        const previous = this.decoderSession;
+        this.decoderSession = decoder;
+        this.adoptDevice(gpu.device);
+        this.device = gpu.info;
+        await previous.release().catch(() => {});
+      } catch (e) {
+        gpu.device.destroy();
+        this.device = { backend: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` };
+      } finally {
+        this.pendingGpu = undefined;
+      }
+      this.emit({ type: 'device-upgraded', device: this.device });
+      return this.device;
+    });
+    return this.upgrading;
   }
 
   private onDeviceLost(device: GPUDevice, info: GPUDeviceLostInfo): void {
@@ -158,14 +254,7 @@ export class LanguageModel {
   }
 
   private async warmUp(): Promise<void> {
-    const decoder = this.decoderSession;
-    const token = this.config.bosTokenId ?? 0;
-    decoder.reset();
-    for (const ids of [[[token, token]], [[token]]]) {
-      const out = await decoder.step({ ids, capture: this.layers }, true);
-      for (const t of out.captures.values()) t.dispose();
-    }
-    decoder.reset();
+    await warmUp(this.decoderSession, this.config, this.layers);
   }
 
   on(listener: (e: ModelEvent) => void): () => void {
@@ -198,9 +287,14 @@ export class LanguageModel {
   /** Runs the generation loop (see `GenerationOptions`); stop tokens default to the model's EOS. */
   async generate(options: Omit<GenerationOptions, 'contextLength'> & { contextLength?: number }): Promise<GenerationResult> {
     // One KV cache per session: overlapping calls run one after the other instead of corrupting each other.
-    const run = this.queue.then(async () =>
+    return this.enqueue(async () =>
       generate(await this.decoder(), { stopTokens: this.config.eosTokenIds, contextLength: this.config.contextLength, ...options }),
     );
+  }
+
+  /** Runs `job` after every job queued before it (ORT sessions, KV cache and session swaps are one at a time). */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
     this.queue = run.catch(() => {});
     return run;
   }
@@ -208,9 +302,22 @@ export class LanguageModel {
   async dispose(): Promise<void> {
     this.disposed = true;
     if (this.recovering) await this.recovering.catch(() => {});
+    if (this.upgrading) await this.upgrading.catch(() => {});
+    this.pendingGpu?.device.destroy();
     await this.decoderSession?.release().catch(() => {});
     this.gpu?.destroy();
   }
+}
+
+/** The first run compiles every shader: a two-token prefill and a one-token decode step, results discarded. */
+async function warmUp(decoder: DecoderSession, config: ModelConfig, layers: number[]): Promise<void> {
+  const token = config.bosTokenId ?? 0;
+  decoder.reset();
+  for (const ids of [[[token, token]], [[token]]]) {
+    const out = await decoder.step({ ids, capture: layers }, true);
+    for (const t of out.captures.values()) t.dispose();
+  }
+  decoder.reset();
 }
 
 /**

@@ -24,6 +24,7 @@ import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSum
 import { absoluteFolder, discoverSaes, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
 import { GenerationRun } from './generation.svelte';
+import type { EngineNotice, NoticeSource } from '../worker/protocol';
 
 export type LoadPhase = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -44,6 +45,8 @@ export interface PlaygroundOptions {
   /** Finds the SAE folder to load in a model folder (probing the server); injectable for tests. */
   locateSae?: typeof locateSae;
   discoverSaes?: typeof discoverSaes;
+  /** Answer the first analysis on WASM while the WebGPU kernels compile (default true). */
+  quickStart?: boolean;
 }
 
 function message(error: unknown): string {
@@ -78,7 +81,18 @@ export class Playground {
     this.#engine = Promise.resolve(engine);
     this.#options = options;
     // An engine that cannot be created is an error message, not an unhandled rejection.
-    this.#engine.catch(() => undefined);
+    this.#engine.then((e) => (e as Partial<NoticeSource>).onNotice?.((n) => this.#onNotice(n))).catch(() => undefined);
+  }
+
+  /** Device changes outside any call: the quick-start move to WebGPU, a lost GPU and its recovery. */
+  #onNotice(notice: EngineNotice): void {
+    if (notice.device && this.model) this.model = { ...this.model, device: notice.device };
+    if (notice.kind === 'device-upgraded') {
+      // Moving to the GPU is expected and shown by the device badge; only a failed move is worth a message.
+      if (notice.device?.backend !== 'webgpu') this.notify('warning', notice.message);
+      return;
+    }
+    this.notify(notice.kind === 'device-restored' ? 'info' : notice.kind === 'device-lost' ? 'warning' : 'error', notice.message);
   }
 
   ready = $derived(this.phase === 'ready');
@@ -118,6 +132,7 @@ export class Playground {
   /** Loads the experiment's model and analyses its prompt. */
   async start(): Promise<void> {
     const ok = await this.loadModel(this.experiment.model);
+    performance.mark('playground:analyse');
     if (ok) await this.analyse();
   }
 
@@ -132,19 +147,36 @@ export class Playground {
     const base = this.#options.baseUrl;
     this.phase = 'loading';
     this.progress = { stage: 'download', message: `Opening ${entry.name}` };
-    const onProgress = (p: Progress) => (this.progress = p);
+    const onProgress = (p: Progress) => {
+      this.progress = p;
+      // Stage marks let the start-up benchmark say where the time goes.
+      if (p.stage !== 'download' || p.loaded === undefined) performance.mark(`playground:${p.stage}`, { detail: p.message });
+    };
     try {
       const engine = await this.#engine;
       if (this.generating) engine.cancel();
       const modelUrl = absoluteFolder(entry.folder, base);
-      const model = await engine.loadModel({ baseUrl: modelUrl }, { backend: 'auto', onProgress });
-      const chosenSae = await (this.#options.locateSae ?? locateSae)(modelUrl, saeId);
-      const saeUrl = absoluteFolder(saeFolder(entry, chosenSae), base);
-      const saeInfo = await engine.loadSae(saeUrl, onProgress);
-      const catalogue = await (this.#options.fetchCatalogue ?? fetchCatalogue)(saeUrl).catch((e: unknown) => {
-        this.notify('warning', `Feature labels unavailable: ${message(e)}`);
-        return null;
-      });
+      // Finding the SAE and reading its feature labels (here, on the page) overlap the model load (in the worker).
+      const located = (this.#options.locateSae ?? locateSae)(modelUrl, saeId).then((sae) => ({
+        sae,
+        url: absoluteFolder(saeFolder(entry, sae), base),
+      }));
+      const catalogueLoad = located
+        .then(({ url }) => (this.#options.fetchCatalogue ?? fetchCatalogue)(url))
+        .then((catalogue) => ({ catalogue }), (error: unknown) => ({ catalogue: null, error }));
+      located.catch(() => undefined);
+      let modelLoaded = false;
+      const modelLoad = engine.loadModel({ baseUrl: modelUrl }, { backend: 'auto', quickStart: this.#options.quickStart ?? true, onProgress });
+      // The engine downloads the SAE during the model load; its progress shows once the model's is done.
+      const saeLoad = located.then(({ url }) => engine.loadSae(url, (p) => modelLoaded && onProgress(p)));
+      saeLoad.catch(() => undefined);
+      const model = await modelLoad;
+      modelLoaded = true;
+      const { sae: chosenSae } = await located;
+      const saeInfo = await saeLoad;
+      performance.mark('playground:catalogue');
+      const { catalogue, error: catalogueError } = (await catalogueLoad) as { catalogue: FeatureCatalogue | null; error?: unknown };
+      if (catalogueError !== undefined) this.notify('warning', `Feature labels unavailable: ${message(catalogueError)}`);
       this.model = model;
       this.sae = saeInfo;
       this.catalogue = catalogue;

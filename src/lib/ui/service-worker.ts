@@ -5,8 +5,13 @@
 export async function registerServiceWorker(waitForControlMs = 4000): Promise<void> {
   if (!('serviceWorker' in navigator) || !import.meta.env.PROD) return;
   try {
-    await navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' });
-    if (navigator.serviceWorker.controller) return;
+    const registration = navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' });
+    // A returning visit is already served by the worker: start at once; the update check runs on its own.
+    if (navigator.serviceWorker.controller) {
+      registration.catch((error: unknown) => console.warn('Service worker update failed:', error));
+      return;
+    }
+    await registration;
     await Promise.race([
       new Promise<void>((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true })),
       new Promise<void>((resolve) => setTimeout(resolve, waitForControlMs)),

@@ -25,4 +25,7 @@ async function createEngine(): Promise<PlaygroundEngine> {
   });
 }
 
+// Created at boot, not on the first message: the engine starts ORT's WebAssembly runtime while the page renders.
+engine = createEngine();
+engine.catch(() => undefined);
 serveEngine(self as unknown as Port, () => (engine ??= createEngine()));

@@ -2,6 +2,7 @@
 // carry an id; every reply names the request it belongs to. Callbacks (progress, tokens) become messages.
 import type {
   Analysis,
+  DeviceInfo,
   GenerateRequest,
   GenerateResult,
   LoadModelOptions,
@@ -44,8 +45,10 @@ export interface WireError {
 
 /** Something the user should hear about outside any call, e.g. the GPU was lost and the session re-created. */
 export interface EngineNotice {
-  kind: 'device-lost' | 'device-restored' | 'device-restore-failed';
+  kind: 'device-lost' | 'device-restored' | 'device-restore-failed' | 'device-upgraded';
   message: string;
+  /** Where the model runs now, when that changed. */
+  device?: DeviceInfo;
 }
 
 /** Engines may offer this (duck-typed) so notices reach the page; `LanguageModel.on` is the usual source. */

@@ -93,3 +93,35 @@ test('every control has an accessible name, and tab order starts at the model pi
   }
   await expect(page.getByTestId('prompt')).toBeFocused();
 });
+
+/** The feature list as (latent, largest activation) pairs, strongest first. */
+async function topFeatures(page: import('@playwright/test').Page): Promise<{ latent: number; max: number }[]> {
+  return page
+    .getByTestId('top-features')
+    .getByTestId('feature-item')
+    .evaluateAll((els) =>
+      els.map((e) => ({ latent: Number(e.getAttribute('data-latent')), max: parseFloat(e.querySelector('.value')?.textContent ?? 'NaN') })),
+    );
+}
+
+test('the first view is answered on the CPU at once; the model then moves to WebGPU, where a re-analysis agrees', async ({ page }) => {
+  test.slow();
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  const view = page.getByTestId('token-view');
+  // Quick start: the example was analysed by the WASM session while the GPU kernels compiled.
+  await expect(view).toHaveAttribute('data-backend', 'wasm');
+  const cpu = await topFeatures(page);
+  expect(cpu.length).toBeGreaterThan(2);
+  await expect(page.getByTestId('device-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 180_000 });
+  await expect(page.getByTestId('device-badge')).toHaveAttribute('data-pending', '');
+  await page.getByTestId('analyse').click();
+  await expect(view).toHaveAttribute('data-backend', 'webgpu', { timeout: 120_000 });
+  const gpu = await topFeatures(page);
+  // Same q4 graph, same SAE: the strongest latents agree, and so do their activations (CPU vs GPU rounding only).
+  for (const { latent, max } of cpu.slice(0, 3)) {
+    const match = gpu.slice(0, 6).find((g) => g.latent === latent);
+    expect(match, `latent ${latent} among the GPU's strongest`).toBeDefined();
+    expect(Math.abs(match!.max - max)).toBeLessThanOrEqual(0.03 * Math.abs(max) + 0.02);
+  }
+});

@@ -38,7 +38,7 @@ function scriptedEngine(log: string[]): PlaygroundEngine & NoticeSource {
     },
     async analyse(prompt) {
       if (prompt.length > 8) throw new ContextOverflowError(`prompt of ${prompt.length} > 8`);
-      return { tokens: [{ id: 1, text: prompt }], top: { k: 1, indices: Int32Array.of(3), values: Float32Array.of(0.5) }, reconstructionError: Float32Array.of(0.1), monitor: {} };
+      return { tokens: [{ id: 1, text: prompt }], top: { k: 1, indices: Int32Array.of(3), values: Float32Array.of(0.5) }, reconstructionError: Float32Array.of(0.1), monitor: {}, backend: 'wasm' };
     },
     async generate(request, onToken) {
       cancelled = false;

@@ -6,12 +6,14 @@ import type {
   Analysis,
   GenerateRequest,
   GenerateResult,
+  LoadModelOptions,
   ModelSource,
   PersonaPreset,
   PlaygroundEngine,
   TokenEvent,
 } from '../../../src/lib/engine/api';
 import { Playground } from '../../../src/lib/state/playground.svelte';
+import type { EngineNotice } from '../../../src/lib/worker/protocol';
 import { firstCrossing, mean, monitorSeries, rowTopLatents } from '../../../src/lib/state/generation.svelte';
 
 class ScriptedEngine implements PlaygroundEngine {
@@ -19,8 +21,14 @@ class ScriptedEngine implements PlaygroundEngine {
   requests: GenerateRequest[] = [];
   user: PersonaPreset[] = [];
   cancelled = false;
-  async loadModel(source: ModelSource) {
+  loadOptions: LoadModelOptions[] = [];
+  listeners: ((n: EngineNotice) => void)[] = [];
+  onNotice(listener: (n: EngineNotice) => void) {
+    this.listeners.push(listener);
+  }
+  async loadModel(source: ModelSource, options: LoadModelOptions = {}) {
     this.loads.push(source.baseUrl);
+    this.loadOptions.push(options);
     if (source.baseUrl.includes('missing')) throw new Error('config.json: HTTP 404');
     return { name: 'voices', modelType: 'gpt2', nLayer: 4, dModel: 8, vocabSize: 10, contextLength: 64, device: { backend: 'wasm' as const, fallbackReason: 'no WebGPU' } };
   }
@@ -45,6 +53,7 @@ class ScriptedEngine implements PlaygroundEngine {
       top: { k: topK, indices: new Int32Array(n * topK).map((_, i) => i % topK), values: new Float32Array(n * topK).map((_, i) => (i % topK === 2 ? 5 : 1)) },
       reconstructionError: new Float32Array(n),
       monitor: {},
+      backend: 'wasm',
     };
   }
   async generate(request: GenerateRequest, onToken?: (e: TokenEvent) => void): Promise<GenerateResult> {
@@ -77,6 +86,23 @@ describe('Playground state', () => {
     expect(pg.colourLatent).toBe(2);
     pg.experiment.selectedLatent = 7;
     expect(pg.colourLatent).toBe(7);
+  });
+
+  it('asks for a quick start and follows device notices: the move to WebGPU quietly, a lost GPU out loud', async () => {
+    const { engine, pg } = make();
+    await pg.start();
+    expect(engine.loadOptions[0].quickStart).toBe(true);
+    expect(engine.listeners.length).toBe(1);
+    const notices = pg.notices.length;
+    engine.listeners[0]({ kind: 'device-upgraded', message: 'Now running on WebGPU (test gpu).', device: { backend: 'webgpu', adapter: 'test gpu' } });
+    expect(pg.model?.device).toEqual({ backend: 'webgpu', adapter: 'test gpu' });
+    expect(pg.notices.length).toBe(notices);
+    engine.listeners[0]({ kind: 'device-upgraded', message: 'Staying on the CPU (WASM): no adapter', device: { backend: 'wasm', fallbackReason: 'no adapter' } });
+    expect(pg.model?.device.backend).toBe('wasm');
+    expect(pg.notices.at(-1)).toMatchObject({ kind: 'warning', message: 'Staying on the CPU (WASM): no adapter' });
+    engine.listeners[0]({ kind: 'device-lost', message: 'The GPU device was lost' });
+    expect(pg.notices.at(-1)).toMatchObject({ kind: 'warning', message: 'The GPU device was lost' });
+    expect(pg.model?.name).toBe('voices');
   });
 
   it('keeps the previous model and the typed prompt when a model folder fails', async () => {
