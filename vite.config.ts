@@ -10,7 +10,8 @@ import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
 import { resolve, join, normalize, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MODELS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'models');
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+const MODELS_DIR = resolve(ROOT, 'models');
 /** Model folders shipped with the app (the recipe's sources and caches are not). */
 const SHIPPED_MODELS = ['voices'];
 const MIME: Record<string, string> = {
@@ -34,7 +35,7 @@ function serveModels(): Plugin {
     res.setHeader('Content-Length', statSync(file).size);
     createReadStream(file).pipe(res);
   };
-  let outDir = resolve(__dirname, 'dist');
+  let outDir = resolve(ROOT, 'dist');
   return {
     name: 'serve-models',
     configResolved(config) {
@@ -69,8 +70,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
       input: {
-        main: resolve(__dirname, 'index.html'),
-        embed: resolve(__dirname, 'embed.html'),
+        main: resolve(ROOT, 'index.html'),
+        embed: resolve(ROOT, 'embed.html'),
       },
     },
   },
