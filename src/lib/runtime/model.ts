@@ -171,6 +171,7 @@ export class LanguageModel {
 
   private async createSession(target: GPUDevice | 'ort' | undefined): Promise<{ decoder: DecoderSession; device?: GPUDevice }> {
     const given = target === 'ort' ? undefined : target;
+    await primeOrt();
     const decoder = await openDecoder(getOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
       sessionOptions: sessionOptionsFor(target ? 'webgpu' : 'wasm', given, this.cpuNodes),
       gpuOutputs: !!target,

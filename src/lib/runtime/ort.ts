@@ -28,7 +28,11 @@ export function getOrt(): OrtApi {
 
 let primed: Promise<void> | undefined;
 
-/** Starts the WASM runtime now, so it is up by the time the real model's bytes are downloaded and instrumented. */
+/**
+ * Starts the WASM runtime now, so it is up by the time the real model's bytes are downloaded and instrumented.
+ * Every session creation awaits this first: ORT's backends (wasm, webgpu) each initialise the one runtime, and a
+ * second initialisation while the first is still running fails ("multiple calls to 'initWasm()'").
+ */
 export function primeOrt(): Promise<void> {
   primed ??= getOrt()
     .InferenceSession.create(PRIMER_MODEL, { executionProviders: ['wasm'] })

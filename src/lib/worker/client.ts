@@ -38,11 +38,32 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
   private readonly port: Port & { terminate?: () => void };
   private nextId = 1;
   private pending = new Map<number, Pending>();
+  /** Set when the worker script could not start: every call fails at once with it instead of waiting forever. */
+  private failure: Error | null = null;
 
   /** Starts the engine worker; tests may pass any Port speaking the protocol instead. */
-  constructor(port?: Port & { terminate?: () => void }) {
-    this.port = port ?? new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+  constructor(port?: Port & { terminate?: () => void; addEventListener?: Worker['addEventListener'] }) {
+    const p = port ?? new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+    this.port = p;
     this.port.onmessage = (event: MessageEvent) => this.receive(event.data as EngineReply);
+    p.addEventListener?.('error', (event: Event) => this.workerError(event));
+  }
+
+  /**
+   * A worker script that fails to load (missing chunk, syntax error, offline without a cache) fires a plain `error`
+   * event: the engine is gone. An `ErrorEvent` is an exception thrown inside a running worker: the calls waiting
+   * now may never be answered, so they fail, but the worker stays usable.
+   */
+  private workerError(event: Event): void {
+    const thrown = typeof ErrorEvent !== 'undefined' && event instanceof ErrorEvent && event.message;
+    const error = thrown
+      ? Object.assign(new Error(`The engine worker threw: ${(event as ErrorEvent).message}`), { name: 'EngineWorkerError' })
+      : Object.assign(new Error('The engine worker could not start (its script failed to load). Reload the page; if you are offline, visit once online first.'), {
+          name: 'EngineWorkerError',
+        });
+    if (!thrown) this.failure = error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
   }
 
   /** Device loss and recovery, announced by the engine outside any call (the UI shows them; settings are kept). */
@@ -67,6 +88,7 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
   }
 
   private call<K extends Call['type']>(message: Extract<Call, { type: K }>, hooks: Partial<Pending> = {}): Promise<EngineResults[K]> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...hooks });

@@ -115,3 +115,21 @@ test('transferables collects whole typed-array buffers once', () => {
   const view = new Float32Array(new ArrayBuffer(64), 16, 2);
   expect(transferables({ a, b: [a, view], c: 'x' })).toEqual([a.buffer]);
 });
+
+test('a worker that cannot start fails every call with a clear error instead of leaving the page loading', async () => {
+  const target = new EventTarget();
+  const sent: unknown[] = [];
+  const port = {
+    onmessage: null,
+    postMessage: (m: unknown) => void sent.push(m),
+    addEventListener: target.addEventListener.bind(target) as Worker['addEventListener'],
+  };
+  const engine = new WorkerEngine(port as unknown as Port);
+  const waiting = engine.loadModel({ baseUrl: 'models/voices/' });
+  expect(sent).toHaveLength(1);
+  // What a module worker whose script 404s fires: a plain Event, not an ErrorEvent.
+  target.dispatchEvent(new Event('error'));
+  await expect(waiting).rejects.toMatchObject({ name: 'EngineWorkerError', message: expect.stringMatching(/could not start/) });
+  await expect(engine.analyse('hi', 4)).rejects.toMatchObject({ name: 'EngineWorkerError' });
+  expect(sent).toHaveLength(1);
+});
