@@ -464,12 +464,10 @@ def write_card(cfg, ev, table, personas, examples):
     fails = [t for t in ev['thresholds'] if not t['passed']]
     unmet = 'All thresholds are met.' if not fails else '\n'.join(
         f"- `{t['metric']}` = {t['value']:.4g} (needs {t['op']} {t['threshold']})" for t in fails) + (
-        "\n\nThis build's LM got only {0} of the planned {1} steps (the shared 2-core machine was heavily loaded, so the "
-        "wall-clock budget bound): the undertrained model drifts into the KJV register on neutral prompts (largest unsteered "
-        "share: Preacher), and the SAE (2.5M training tokens) leaves a few percent of latents that never fire on held-out "
-        "text. Next: rebuild on an idle machine (the full 1300 steps), or down-weight the Preacher voice in the training "
-        "mixture; train the SAE on more tokens / stronger AuxK.".format(m['train_steps'], cfg['max_steps']))
+        ("\n\nThis build's LM got only {0} of the planned {1} steps (the wall-clock budget bound on a loaded "
+         "machine): rebuild on an idle one.".format(m['train_steps'], cfg['max_steps']) if m['train_steps'] < cfg['max_steps'] else ''))
     ex = '\n'.join(f"- **{k}**: {json.dumps(v[0])}" for k, v in examples.items())
+    mix_text = ', '.join(f"{v['name']} {p:.0%}" for v, p in zip(VOICES, voice_mix()))
     card = f"""# Voices — the playground's built-in model
 
 A small GPT-2-architecture language model trained from scratch on five unmistakable *voices* taken from Debian
@@ -513,16 +511,18 @@ the ONNX files are the model.
 ## Training budget
 
 AdamW (β 0.9/0.95, weight decay {cfg['weight_decay']}), peak LR {cfg['lr']}, {cfg['warmup']} warm-up steps then cosine
-to {cfg['min_lr_frac']}×, batches of {cfg['batch_size']} windows × {cfg['n_ctx']} tokens drawn evenly from the five voices,
+to {cfg['min_lr_frac']}×, batches of {cfg['batch_size']} windows × {cfg['n_ctx']} tokens drawn from the five voices by the
+training mixture ({mix_text}: the Bible's "and … the LORD" chaining is the strongest attractor for prompts in no
+voice's register, so scripture gets fewer windows; every voice still sees millions of tokens),
 {m['train_steps']} steps = {m['tokens_seen']:,} tokens in **{m['train_seconds']/60:.1f} minutes on 2 CPU cores** (Debian
 python3-torch 1.13 + OpenBLAS). The cosine schedule runs over max(step progress, wall-clock progress) with a step
 cap of {cfg['max_steps']} and a wall-clock budget of {cfg['time_budget_min']:g} min (`VOICES_TRAIN_MINUTES`): on an idle
-2-core machine the step cap binds (~27 min, fully deterministic); this build ran on a shared, heavily loaded
-machine, so the {ck_bound} bound applied. Held-out loss per voice: {', '.join(f'{k} {v:.3f}' for k, v in m['val_loss'].items())}.
+2-core machine the step cap binds (~27 min, fully deterministic); for this build the {ck_bound} bound applied
+({m['train_steps']} of {cfg['max_steps']} steps). Held-out loss per voice: {', '.join(f'{k} {v:.3f}' for k, v in m['val_loss'].items())}.
 
 SAE: TopK (k = {cfg['sae_k']}), d_sae = {cfg['d_sae']} ({cfg['d_sae']//cfg['n_embd']}× d_model) on `{ev['sae']['hook_name']}`,
 trained on {ev['sae']['train_tokens']:,} residuals of training text in {ev['sae']['train_seconds']/60:.1f} min (Adam, AuxK
-loss for dead latents, unit-norm decoder rows). SAELens v6 layout in `sae/{ev['sae']['hook_name']}/`; weights are stored as
+loss for dead latents plus resampling of latents silent for 100k tokens at 15/30/45/60% of training, unit-norm decoder rows). SAELens v6 layout in `sae/{ev['sae']['hook_name']}/`; weights are stored as
 **F16** (`cfg.json` dtype `float16`) and every number below was computed from the F16-rounded weights.
 Encode: `relu(topk((x - b_dec) @ W_enc + b_enc))`, decode `a @ W_dec + b_dec`. FVE, L0 and loss recovered
 (clean vs reconstruction spliced in vs zero-ablation of the residual, next-token CE) use {ev['sae']['eval_tokens']:,}
