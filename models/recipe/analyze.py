@@ -516,9 +516,9 @@ training mixture ({mix_text}: the Bible's "and … the LORD" chaining is the str
 voice's register, so scripture gets fewer windows; every voice still sees millions of tokens),
 {m['train_steps']} steps = {m['tokens_seen']:,} tokens in **{m['train_seconds']/60:.1f} minutes on 2 CPU cores** (Debian
 python3-torch 1.13 + OpenBLAS). The cosine schedule runs over max(step progress, wall-clock progress) with a step
-cap of {cfg['max_steps']} and a wall-clock budget of {cfg['time_budget_min']:g} min (`VOICES_TRAIN_MINUTES`): on an idle
-2-core machine the step cap binds (~27 min, fully deterministic); for this build the {ck_bound} bound applied
-({m['train_steps']} of {cfg['max_steps']} steps). Held-out loss per voice: {', '.join(f'{k} {v:.3f}' for k, v in m['val_loss'].items())}.
+cap of {cfg['max_steps']} and a wall-clock budget of {cfg['time_budget_min']:g} min (`VOICES_TRAIN_MINUTES`) that only
+counts in its second half: on an idle 2-core machine the step cap binds (~31 min, fully deterministic); for this build
+the {'step' if ck_bound == 'steps' else 'wall-clock'} bound applied ({m['train_steps']} of {cfg['max_steps']} steps). Held-out loss per voice: {', '.join(f'{k} {v:.3f}' for k, v in m['val_loss'].items())}.
 
 SAE: TopK (k = {cfg['sae_k']}), d_sae = {cfg['d_sae']} ({cfg['d_sae']//cfg['n_embd']}× d_model) on `{ev['sae']['hook_name']}`,
 trained on {ev['sae']['train_tokens']:,} residuals of training text in {ev['sae']['train_seconds']/60:.1f} min (Adam, AuxK

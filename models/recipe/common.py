@@ -35,7 +35,7 @@ FULL = dict(
     max_bytes_per_voice=4_000_000, val_frac=0.05,
     vocab_size=4096, n_layer=4, n_embd=256, n_head=4, n_ctx=256,
     batch_size=16, lr=2e-3, min_lr_frac=0.1, warmup=100, weight_decay=0.1, max_steps=1300,
-    time_budget_min=float(os.environ.get('VOICES_TRAIN_MINUTES', '50')), ckpt_every=50,
+    time_budget_min=float(os.environ.get('VOICES_TRAIN_MINUTES', '75')), ckpt_every=50,
     sae_layer=1, d_sae=2048, sae_k=32, sae_tokens=2_500_000, sae_batch=1024, sae_lr=1e-3, sae_epochs=1,
     n_features_examples=5, snippet_len=12, n_latents_persona=8,
     eval_new_tokens=48, thresholds=True, feature_scan_tokens=400_000,
