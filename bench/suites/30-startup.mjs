@@ -52,15 +52,27 @@ export async function run({ page, log }) {
     const url = `http://127.0.0.1:${PORT}/`;
     const { ms: cold, stages: coldStages } = await timeToTokenView(appPage, url);
     log(`cold start ${cold.toFixed(0)} ms (${describe(coldStages)})`);
-    // Let the service worker finish taking control and caching before the warm visit.
-    await appPage.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 60_000 }).catch(() => {});
-    const { ms: warm, stages: warmStages } = await timeToTokenView(appPage, url);
-    log(`warm start ${warm.toFixed(0)} ms (${describe(warmStages)})`);
+    // A warm start is a later visit: the service worker controls the page and has cached the app and the model,
+    // and the previous visit is idle (its move to WebGPU, which compiles shaders in the shared GPU process, is done).
+    const settle = async () => {
+      await appPage.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 60_000 }).catch(() => {});
+      await appPage.waitForSelector('[data-testid=device-badge][data-pending=""][data-backend]:not([data-backend=""])', { timeout: 300_000 }).catch(() => {});
+      await appPage.waitForLoadState('networkidle');
+      await appPage.waitForTimeout(1000);
+    };
+    const warmRuns = [];
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      const r = await timeToTokenView(appPage, url);
+      log(`warm start ${i + 1}: ${r.ms.toFixed(0)} ms (${describe(r.stages)})`);
+      warmRuns.push(r);
+    }
+    const { ms: warm, stages: warmStages } = [...warmRuns].sort((a, b) => a.ms - b.ms)[1];
     return {
-      values: { cold_start_ms: cold, warm_start_ms: warm, cold_start_stages_ms: coldStages, warm_start_stages_ms: warmStages },
+      values: { cold_start_ms: cold, warm_start_ms: warm, warm_start_runs_ms: warmRuns.map((r) => Math.round(r.ms)), cold_start_stages_ms: coldStages, warm_start_stages_ms: warmStages },
       rows: [
         ['cold start to first coloured token view', cold, 'ms'],
-        ['warm (cached) start to first coloured token view (goal < 2000)', warm, 'ms'],
+        ['warm (cached) start to first coloured token view, median of 3 (goal < 2000)', warm, 'ms'],
       ],
     };
   } finally {

@@ -48,8 +48,8 @@ export class LanguageModel {
   private listeners = new Set<(e: ModelEvent) => void>();
   private disposed = false;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Quick start: the GPU the WebGPU session will open on, until `upgrade()` has run. */
-  private pendingGpu?: GpuContext;
+  /** Quick start: a WebGPU session is still to come (`upgrade()` opens the device and builds it). */
+  private gpuPending = false;
   private upgrading?: Promise<DeviceInfo>;
 
   private constructor(
@@ -71,14 +71,14 @@ export class LanguageModel {
     const bytes = (file: string, loaded: number, total?: number) =>
       progress({ stage: 'download', message: `Downloading ${file.split('/').pop()}`, loaded, total });
     const wanted = options.backend ?? 'auto';
-    // Quick start does not wait for the GPU: files download, and the WASM runtime starts, while the device opens.
+    // Quick start does not touch the GPU at all: the device is opened by `upgrade()`, after the first answer, so
+    // that opening it (threads, shader compiler) does not compete with the WASM runtime starting up.
     const quick = options.quickStart === true && wanted !== 'wasm' && !!(globalThis.navigator as Navigator | undefined)?.gpu;
     void primeOrt();
-    const gpuRequest = wanted !== 'wasm' ? acquireGpu() : undefined;
     let gpuReason: string | undefined;
     let gpu: Awaited<ReturnType<typeof acquireGpu>> | undefined;
-    if (gpuRequest && !quick) {
-      gpu = await gpuRequest;
+    if (wanted !== 'wasm' && !quick) {
+      gpu = await acquireGpu();
       if ('reason' in gpu) gpuReason = gpu.reason;
     }
     let backend: Backend = quick || (gpu && 'device' in gpu) ? 'webgpu' : 'wasm';
@@ -122,16 +122,14 @@ export class LanguageModel {
         } catch (e) {
           cpuError = e;
         }
-        gpu = await gpuRequest!;
         if (cpuError === undefined) {
-          model.device = 'device' in gpu
-            ? { backend: 'wasm', pending: gpu.info, fallbackReason: 'Answering on the CPU while the GPU kernels compile.' }
-            : { backend: 'wasm', fallbackReason: gpu.reason };
-          if ('device' in gpu) model.pendingGpu = gpu;
-          progress({ stage: 'ready', message: 'device' in gpu ? 'Ready on the CPU; WebGPU compiles next' : 'Ready on the CPU (WASM)' });
+          model.gpuPending = true;
+          model.device = { backend: 'wasm', pending: { backend: 'webgpu' }, fallbackReason: 'Answering on the CPU while the GPU kernels compile.' };
+          progress({ stage: 'ready', message: 'Ready on the CPU; WebGPU compiles next' });
           return model;
         }
         // A graph the CPU cannot run (an op only the GPU has) loads the usual way, straight onto the GPU.
+        gpu = await acquireGpu();
         if (!('device' in gpu)) throw cpuError;
         model.device = device = gpu.info;
         backend = 'webgpu';
@@ -158,7 +156,6 @@ export class LanguageModel {
     } catch (e) {
       // A failed load leaves nothing behind: the device we opened for it goes too.
       if (gpu && 'device' in gpu) gpu.device.destroy();
-      else void gpuRequest?.then((g) => 'device' in g && g.device.destroy());
       throw e;
     }
   }
@@ -190,12 +187,12 @@ export class LanguageModel {
 
   /** A quick-started model that answers on WASM, with a WebGPU session to come that nobody has started yet. */
   get upgradePending(): boolean {
-    return this.pendingGpu !== undefined && this.upgrading === undefined;
+    return this.gpuPending && this.upgrading === undefined;
   }
 
   /** The WebGPU session is being built; jobs queued now run on it. */
   get upgradeRunning(): boolean {
-    return this.pendingGpu !== undefined && this.upgrading !== undefined;
+    return this.gpuPending && this.upgrading !== undefined;
   }
 
   /**
@@ -204,12 +201,15 @@ export class LanguageModel {
    * Idempotent; resolves to the device the model runs on afterwards.
    */
   upgrade(): Promise<DeviceInfo> {
-    const gpu = this.pendingGpu;
-    if (!gpu) return this.upgrading ?? Promise.resolve(this.device);
     if (this.upgrading) return this.upgrading;
+    if (!this.gpuPending) return Promise.resolve(this.device);
     this.upgrading = this.enqueue(async () => {
+      let gpu: GpuContext | undefined;
       try {
         if (this.disposed) throw new Error('the model was disposed');
+        const acquired = await acquireGpu();
+        if ('reason' in acquired) throw new Error(acquired.reason);
+        gpu = acquired;
         const { decoder } = await this.createSession(gpu.device);
         try {
           await warmUp(decoder, this.config, this.layers);
@@ -223,10 +223,11 @@ export class LanguageModel {
         this.device = gpu.info;
         await previous.release().catch(() => {});
       } catch (e) {
-        gpu.device.destroy();
-        this.device = { backend: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` };
+        gpu?.device.destroy();
+        const why = (e as Error).message;
+        this.device = { backend: 'wasm', fallbackReason: gpu ? `WebGPU session failed: ${why}` : why };
       } finally {
-        this.pendingGpu = undefined;
+        this.gpuPending = false;
       }
       this.emit({ type: 'device-upgraded', device: this.device });
       return this.device;
@@ -304,7 +305,6 @@ export class LanguageModel {
     this.disposed = true;
     if (this.recovering) await this.recovering.catch(() => {});
     if (this.upgrading) await this.upgrading.catch(() => {});
-    this.pendingGpu?.device.destroy();
     await this.decoderSession?.release().catch(() => {});
     this.gpu?.destroy();
   }
