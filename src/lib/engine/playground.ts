@@ -267,6 +267,9 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     // A token's latents are read at its own position, which the model computes one step after choosing it: events
     // go out one step late, and the runtime runs one extra step whose chosen token is discarded.
     let pending: { step: number; tokens: number[] } | null = null;
+    // GPU analyses may finish after the step that submitted them (see onStep); events still go out in step order.
+    const pipelined = sae.backend instanceof GpuSaeBackend;
+    let emitted: Promise<void> = Promise.resolve();
     const emit = (tokens: number[], step: number, r?: Awaited<ReturnType<SaeBackend['analyse']>>) => {
       const event: TokenEvent = {
         step,
@@ -298,18 +301,25 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         signal: abort.signal,
         onStep: async (event: StepEvent) => {
           if (pending) {
-            let r: Awaited<ReturnType<SaeBackend['analyse']>> | undefined;
+            const { tokens, step } = pending;
+            pending = null;
+            let r: ReturnType<SaeBackend['analyse']> | undefined;
             if (wantsSae) {
               const captured = event.captures.get(layer)!;
               const P = captured.dims[1];
-              r = await sae.backend.analyse(captured, { offset: (P - 1) * d, rowStride: P * d, tokensPerRow: 1, tokens: rows }, Math.max(1, request.topK), { reconstruction: false });
+              // On the GPU the SAE passes are submitted here, ahead of the next step on the same queue, so the
+              // readback can overlap that step: the event goes out when it lands (in order), the loop goes on.
+              r = sae.backend.analyse(captured, { offset: (P - 1) * d, rowStride: P * d, tokensPerRow: 1, tokens: rows }, Math.max(1, request.topK), { reconstruction: false });
+              if (!pipelined) await r;
             }
-            emit(pending.tokens, pending.step, r);
-            pending = null;
+            const analysed = r;
+            emitted = emitted.then(async () => emit(tokens, step, analysed ? await analysed : undefined));
+            if (!pipelined) await emitted;
           }
           if (event.step < request.sampling.maxNewTokens) pending = { step: event.step, tokens: event.tokens };
         },
       });
+      await emitted;
       if (pending) emit((pending as { tokens: number[] }).tokens, (pending as { step: number }).step);
       return {
         rows: result.rows.map((row) => {
@@ -322,6 +332,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         decodeTokensPerSecond: result.decodeTokensPerSecond,
       };
     } finally {
+      emitted.catch(() => undefined); // a failed generation reports its own error, not a late readback's
       if (this.#abort === abort) this.#abort = null;
       if (sae.backend instanceof GpuSaeBackend) sae.backend.releaseSteering();
     }
