@@ -28,6 +28,10 @@ CALIB_PROMPTS = [
 ]
 GOLDEN_PROMPTS = ["The weather today is", "In the beginning", "To open the door,"]
 SAMPLING = dict(temperature=0.8, top_k=40)
+# Sampled continuations per neutral prompt: one sample per prompt leaves a voice's share with a standard error of
+# ~0.09 at 24 prompts (the baseline's largest share moved 0.29 -> 0.42 between two near-identical builds); three
+# seeds per prompt measure the same quantity with ~0.05. Steered and unsteered use the same seeds.
+EVAL_SEEDS = (5, 6, 7)
 
 
 def model_cfg_of(cfg):
@@ -336,21 +340,27 @@ def main():
         return sum(l['coefficient'] * sae.W_dec[l['latent']] for l in p['latents'])
 
     # ------------------------------------------------ steering evaluation on neutral prompts
-    base = generate(model, neutral, n_new, L, seed=5)
+    def sample(direction=None, strength=0.0):
+        return [c for sd in EVAL_SEEDS for c in generate(model, neutral, n_new, L, direction, strength, seed=sd)]
+    neutral_x = neutral * len(EVAL_SEEDS)  # the prompt of every sampled continuation, seed-major
+    base = sample()
     base_pred = clf.predict(base)
     base_rates = [float((base_pred == c).mean()) for c in range(len(VOICES))]
-    base_nll = continuation_nll(model, neutral, base)
+    n_p = len(neutral)
+    base_max_per_seed = [max(float((base_pred[i * n_p:(i + 1) * n_p] == c).mean()) for c in range(len(VOICES)))
+                         for i in range(len(EVAL_SEEDS))]
+    base_nll = continuation_nll(model, neutral_x, base)
     per_persona = {}
     st_nll = []
     examples_out = {}
     for c, p in enumerate(personas):
         rec = p['strength']['recommended']
-        conts = generate(model, neutral, n_new, L, direction(p), rec, seed=5)
+        conts = sample(direction(p), rec)
         r = rate(conts, c)
-        nll = continuation_nll(model, neutral, conts)
+        nll = continuation_nll(model, neutral_x, conts)
         st_nll.append(nll)
         alt = 'latents' if p['default_use'] == 'vector' else 'vector'
-        conts_alt = generate(model, neutral, n_new, L, direction(p, alt), rec, seed=5)
+        conts_alt = sample(direction(p, alt), rec)
         per_persona[p['id']] = dict(target_rate=r, coherence_ratio=round(math.exp(nll - base_nll), 3),
                                     default_use=p['default_use'], **{f'target_rate_{alt}': rate(conts_alt, c)})
         examples_out[p['id']] = [NEUTRAL_PROMPTS[j] + enc.decode(conts[j]) for j in range(3)]
@@ -387,8 +397,10 @@ def main():
         classifier_accuracy=clf_acc,
         steering=dict(target_rate=target_rate, baseline_max_rate=max(base_rates), coherence_ratio=round(coherence, 3),
                       turn_down_reduction=turn_down, baseline_rates=dict(zip([v['id'] for v in VOICES], base_rates)),
+                      baseline_max_rate_per_seed=base_max_per_seed,
                       per_persona=per_persona, turn_down=td, n_prompts=len(NEUTRAL_PROMPTS), new_tokens=n_new,
-                      sampling=dict(SAMPLING, seed=5, note='same seed for steered and unsteered'),
+                      samples_per_prompt=len(EVAL_SEEDS),
+                      sampling=dict(SAMPLING, seeds=list(EVAL_SEEDS), note='same seeds for steered and unsteered'),
                       calibration=calib_log, examples=examples_out),
         features=feat_stats,
         sae=dict(hook_name=hn, d_sae=cfg['d_sae'], k=cfg['sae_k'], fve=sm['fve'], l0=sm['l0'],
@@ -537,7 +549,9 @@ scanned for the dashboards (on the smaller {ev['sae'].get('dead_subset_tokens', 
 - Voice classifier: multinomial naive Bayes on token counts, trained on the training text; accuracy on 1000
   held-out snippets of 48 tokens.
 - Steering: {ev['steering']['n_prompts']} neutral prompts (in no voice's text), {ev['steering']['new_tokens']} new tokens,
-  sampling temperature {SAMPLING['temperature']}, top-k {SAMPLING['top_k']}, seed 5 (same seed steered and unsteered);
+  sampling temperature {SAMPLING['temperature']}, top-k {SAMPLING['top_k']}, {len(EVAL_SEEDS)} samples per prompt (seeds
+  {', '.join(map(str, EVAL_SEEDS))}; the same seeds steered and unsteered; rates are over all samples — largest unsteered share
+  per seed: {', '.join(f'{x:.2f}' for x in ev['steering']['baseline_max_rate_per_seed'])});
   each persona at its recommended strength (1.0) with its default direction. Coherence = perplexity of the steered
   continuations under the unsteered model ÷ that of the unsteered continuations. Turn-down: 20 held-out prompts of
   32 tokens per voice, steered at strength −1.
