@@ -111,7 +111,12 @@ for (const model of MODELS) {
           monitor: [monitor],
           topK: 4,
         });
-      const pushed = await run([{ kind: 'latent', latent: cold, coefficient: 8, method: 'add' }], `only-${cold}`);
+      // Push as the app's "Steer with this" does, 4 × the latent's largest recorded activation (at least 8): a fixed
+      // push may not lift an arbitrary latent into a TopK SAE's top k (its pre-activation gain per unit is W_enc·W_dec).
+      const hookDir = readdirSync(`models/${model}/sae`)[0];
+      const catalogue = JSON.parse(readFileSync(`models/${model}/sae/${hookDir}/features.json`, 'utf8'));
+      const coefficient = Math.max(8, 4 * catalogue.latents[cold].max_activation);
+      const pushed = await run([{ kind: 'latent', latent: cold, coefficient, method: 'add' }], `only-${cold}`);
       expect(pushed.events.length).toBe(6);
       for (const e of pushed.events) {
         expect(e.rows[1].monitor[`only-${cold}`]).toBeGreaterThan(e.rows[0].monitor[`only-${cold}`] + 0.5);
