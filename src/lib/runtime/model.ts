@@ -150,7 +150,7 @@ export class LanguageModel {
       }
       // The first run compiles every shader; do it now so the first generation is not mysteriously slow.
       progress({ stage: 'compile', message: 'Compiling GPU kernels' });
-      await model.warmUp();
+      await warmUp(model.decoderSession, config, layers);
       progress({ stage: 'ready', message: `Ready on ${device.adapter ?? backend}` });
       return model;
     } catch (e) {
@@ -253,10 +253,6 @@ export class LanguageModel {
       this.emit({ type: 'device-restored', device: this.device });
       this.recovering = undefined;
     })();
-  }
-
-  private async warmUp(): Promise<void> {
-    await warmUp(this.decoderSession, this.config, this.layers);
   }
 
   on(listener: (e: ModelEvent) => void): () => void {

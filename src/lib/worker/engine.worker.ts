@@ -7,7 +7,6 @@ import type { Port } from './protocol';
 
 const modules = import.meta.glob<Record<string, unknown>>('../engine/playground.ts');
 
-let engine: Promise<PlaygroundEngine> | undefined;
 
 /** Accepts `createPlaygroundEngine()` (sync or async) or a class with a no-argument constructor. */
 async function createEngine(): Promise<PlaygroundEngine> {
@@ -26,6 +25,6 @@ async function createEngine(): Promise<PlaygroundEngine> {
 }
 
 // Created at boot, not on the first message: the engine starts ORT's WebAssembly runtime while the page renders.
-engine = createEngine();
+const engine = createEngine();
 engine.catch(() => undefined);
-serveEngine(self as unknown as Port, () => (engine ??= createEngine()));
+serveEngine(self as unknown as Port, () => engine);
