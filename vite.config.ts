@@ -35,17 +35,29 @@ function serveModels(): Plugin {
     res.setHeader('Content-Length', statSync(file).size);
     createReadStream(file).pipe(res);
   };
-  let outDir = resolve(ROOT, 'dist');
   return {
     name: 'serve-models',
-    configResolved(config) {
-      outDir = resolve(config.root, config.build.outDir);
-    },
     configureServer(server) {
       server.middlewares.use(middleware);
     },
     configurePreviewServer(server) {
       server.middlewares.use(middleware);
+    },
+  };
+}
+
+/**
+ * Copies the shipped model folders into the build's output folder. `apply: 'build'` keeps it out of the dev
+ * server and out of Vitest (which runs Vite in serve mode with a placeholder outDir and would otherwise write a
+ * copy of the models into the working tree).
+ */
+function copyShippedModels(): Plugin {
+  let outDir = resolve(ROOT, 'dist');
+  return {
+    name: 'copy-shipped-models',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
     },
     closeBundle() {
       for (const name of SHIPPED_MODELS) {
@@ -62,7 +74,7 @@ function serveModels(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [svelte(), serveModels()],
+  plugins: [svelte(), serveModels(), copyShippedModels()],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
