@@ -8,6 +8,11 @@ const chromium =
   process.env.CHROMIUM_PATH ??
   ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 
+// Ports default to 5173 (dev server, engine tests) and 4173 (preview of the build, app tests). Two checkouts testing
+// at once on one machine set TEST_DEV_PORT / TEST_PREVIEW_PORT so neither reuses the other's server.
+const DEV_PORT = Number(process.env.TEST_DEV_PORT ?? 5173);
+const PREVIEW_PORT = Number(process.env.TEST_PREVIEW_PORT ?? 4173);
+
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
   '--no-sandbox',
@@ -28,19 +33,19 @@ export default defineConfig({
   outputDir: 'test-results',
   use: { launchOptions: { executablePath: chromium, args: CHROMIUM_ARGS } },
   projects: [
-    { name: 'engine', testDir: 'tests/browser/engine', use: { baseURL: 'http://127.0.0.1:5173/' } },
-    { name: 'app', testDir: 'tests/browser/app', use: { baseURL: 'http://127.0.0.1:4173/' } },
+    { name: 'engine', testDir: 'tests/browser/engine', use: { baseURL: `http://127.0.0.1:${DEV_PORT}/` } },
+    { name: 'app', testDir: 'tests/browser/app', use: { baseURL: `http://127.0.0.1:${PREVIEW_PORT}/` } },
   ],
   webServer: [
     {
-      command: 'npx vite --host 127.0.0.1 --port 5173 --strictPort',
-      url: 'http://127.0.0.1:5173/harness.html',
+      command: `npx vite --host 127.0.0.1 --port ${DEV_PORT} --strictPort`,
+      url: `http://127.0.0.1:${DEV_PORT}/harness.html`,
       reuseExistingServer: !process.env.CI,
       timeout: 120_000,
     },
     {
-      command: 'npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-      url: 'http://127.0.0.1:4173/',
+      command: `npx vite preview --host 127.0.0.1 --port ${PREVIEW_PORT} --strictPort`,
+      url: `http://127.0.0.1:${PREVIEW_PORT}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 120_000,
     },
