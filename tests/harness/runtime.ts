@@ -292,6 +292,59 @@ async function clampResidual(base: string, backend: 'webgpu' | 'wasm') {
   return { plain: [...h], clamped: [...c], rowLength: ids.length * d };
 }
 
+/**
+ * The same q4 graph on one backend, instrumented as the playground instruments it: prefill logits of `prompt`, then
+ * two batch rows (row 1 steered at layer `layer` by a fixed vector) generated greedily and sampled at each seed.
+ * Plain arrays, so the spec compares the two backends.
+ */
+async function backendText(base: string, backend: 'webgpu' | 'wasm', prompt: string, seeds: number[], n: number, layer: number) {
+  const m = await LanguageModel.load(base, { backend, onnxFile: 'onnx/model_q4.onnx', clampSlots: 4 });
+  try {
+    const ids = m.encode(prompt);
+    const dec = await m.decoder();
+    dec.reset();
+    const first = await dec.step({ ids: [ids] }, false);
+    const logits = [...first.lastLogits];
+    dec.reset();
+    const d = m.config.hidden;
+    const steer = new Float32Array(2 * d);
+    for (let i = 0; i < d; i++) steer[d + i] = Math.sin(i * 0.37) * 1.5;
+    const steering = new Map([[layer, { vectors: steer, positions: 'all' as const }]]);
+    const run = async (sampling: typeof GREEDY, seed: number) =>
+      (await m.generate({ promptIds: ids, rows: 2, maxNewTokens: n, sampling, seed, stopTokens: [], steering })).rows.map((r) => r.tokens);
+    const greedy = await run(GREEDY, 0);
+    const sampled: number[][][] = [];
+    for (const seed of seeds) sampled.push(await run({ ...GREEDY, temperature: 0.9, topP: 0.95 }, seed));
+    return { device: m.device, logits, greedy, sampled };
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** `auto` with a forced race: what each backend measured, what was kept, and a greedy continuation on it. */
+async function raceAtLoad(base: string, prompt: string, n: number) {
+  const m = await LanguageModel.load(base, { backend: 'auto', race: true, clampSlots: 4 });
+  try {
+    const ids = m.encode(prompt);
+    const gen = await m.generate({ promptIds: ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] });
+    return { device: m.device, race: m.backendRace, tokens: gen.rows[0].tokens };
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** What `auto` decides for this browser's adapter, without a race: the device and the adapter's own description. */
+async function autoChoice(base: string) {
+  const adapter = await navigator.gpu?.requestAdapter();
+  const info = adapter?.info;
+  const m = await LanguageModel.load(base, { backend: 'auto' });
+  try {
+    return { device: m.device, adapter: info ? { vendor: info.vendor, architecture: info.architecture, isFallbackAdapter: info.isFallbackAdapter } : null };
+  } finally {
+    await m.dispose();
+  }
+}
+
 interface BenchOptions {
   onnxFile: string;
   prompt: string;
@@ -401,4 +454,7 @@ window.harness.runtime = {
   workerRoundTrip,
   voicesGolden,
   clampResidual,
+  backendText,
+  raceAtLoad,
+  autoChoice,
 };

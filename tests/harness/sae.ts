@@ -200,13 +200,14 @@ async function caught<T>(f: () => Promise<T>): Promise<T | { error: string; mess
 }
 
 const playground = {
-  async load(modelUrl: string, saeUrl: string, options: { onnxFile?: string; backend?: 'webgpu' | 'wasm' } = {}) {
+  async load(modelUrl: string, saeUrl: string, options: { onnxFile?: string; backend?: 'webgpu' | 'wasm' | 'auto'; layers?: number[] } = {}) {
     await engine?.dispose();
     engine = createPlaygroundEngine();
-    const model = await engine.loadModel({ baseUrl: modelUrl, onnxFile: options.onnxFile }, { backend: options.backend ?? 'auto' });
-    const sae = await engine.loadSae(saeUrl);
+    const model = await engine.loadModel({ baseUrl: modelUrl, onnxFile: options.onnxFile }, { backend: options.backend ?? 'auto', layers: options.layers });
+    const saeProgress: string[] = [];
+    const sae = await engine.loadSae(saeUrl, (p) => saeProgress.push(p.message));
     const personas = (await engine.personas()).map((p) => ({ id: p.id, latents: p.latents, hasVector: !!p.vector, defaultUse: p.defaultUse }));
-    return { model, sae, personas };
+    return { model, sae, personas, saeProgress };
   },
   loadSae: (url: string) => caught(() => engine!.loadSae(url)),
   async analyse(prompt: string, topK: number) {
