@@ -2,6 +2,8 @@
 // numbers/strings so the spec can assert on them (page.evaluate only carries structured-cloneable data).
 import { LanguageModel, GREEDY, hubFolderUrl, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
 import { ortWasmPaths } from '../../src/lib/runtime/ort';
+import { createPlaygroundEngine } from '../../src/lib/engine/playground';
+import { layerHint } from '../../src/lib/ui/models';
 
 interface Golden {
   prompts: { prompt: string; input_ids: number[]; residuals: Record<string, number[][]>; logits_last: number[]; greedy_64?: number[] }[];
@@ -353,6 +355,10 @@ interface BenchOptions {
   captureLayer: number;
   runs: number;
   deviceOwner?: 'app' | 'ort';
+  /** Default 'webgpu'. */
+  backend?: 'webgpu' | 'wasm';
+  /** SAE folder for the 'interp' subject. */
+  saeUrl?: string;
 }
 
 interface BenchRun {
@@ -375,7 +381,7 @@ let nextSubject = 1;
 /** Our engine, greedy; `captureLayer` ≥ 0 instruments that layer and fetches its residual (on the GPU) each step. */
 async function engineSubject(base: string, o: BenchOptions): Promise<BenchSubject> {
   const layers = o.captureLayer >= 0 ? [o.captureLayer] : [];
-  const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: o.onnxFile, layers, deviceOwner: o.deviceOwner });
+  const m = await LanguageModel.load(base, { backend: o.backend ?? 'webgpu', onnxFile: o.onnxFile, layers, deviceOwner: o.deviceOwner });
   const promptIds = m.encode(o.prompt);
   const run = async (n: number) => {
     const r = await m.generate({ promptIds, sampling: GREEDY, seed: 0, stopTokens: [], capture: layers, maxNewTokens: n });
@@ -402,7 +408,7 @@ async function transformersSubject(base: string, o: BenchOptions & { dtype: stri
   // Same ORT module as ours (package.json overrides dedupe it); point it at our own .wasm, never a CDN.
   (t.env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
   const tokenizer = await t.AutoTokenizer.from_pretrained(id);
-  const model = await t.AutoModelForCausalLM.from_pretrained(id, { device: 'webgpu', dtype: o.dtype as 'q4' });
+  const model = await t.AutoModelForCausalLM.from_pretrained(id, { device: o.backend ?? 'webgpu', dtype: o.dtype as 'q4' });
   const inputs = tokenizer(o.prompt);
   const run = async (n: number) => {
     const stamps: number[] = [];
@@ -417,8 +423,33 @@ async function transformersSubject(base: string, o: BenchOptions & { dtype: stri
   return { run, release: () => (model as unknown as { dispose(): Promise<void> }).dispose() };
 }
 
-async function benchOpen(kind: 'engine' | 'transformers', base: string, o: BenchOptions & { dtype: string }) {
-  const subject = kind === 'engine' ? await engineSubject(base, o) : await transformersSubject(base, o);
+/**
+ * The playground engine with interpretability on, as the app runs it: instrumented at the SAE's layer only, greedy,
+ * per-token SAE top-8, the first persona preset steering at its recommended strength and monitored. No baseline row.
+ */
+async function interpSubject(base: string, o: BenchOptions): Promise<BenchSubject> {
+  const engine = createPlaygroundEngine();
+  const hook = new URL(o.saeUrl!, location.href).pathname.replace(/\/$/, '').split('/').pop()!;
+  const info = await engine.loadModel({ baseUrl: base, onnxFile: o.onnxFile }, { backend: o.backend ?? 'webgpu', layers: layerHint(hook) });
+  await engine.loadSae(o.saeUrl!);
+  const persona = (await engine.personas())[0];
+  const run = async (n: number) => {
+    const r = await engine.generate({
+      prompt: o.prompt,
+      sampling: { maxNewTokens: n, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0 },
+      steering: { positions: 'all', terms: persona ? [{ kind: 'persona', personaId: persona.id, strength: persona.strength.recommended }] : [] },
+      withBaseline: false,
+      monitor: persona ? [persona.id] : [],
+      topK: 8,
+    });
+    return { prefillMs: NaN, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length };
+  };
+  return { run, release: () => engine.dispose(), device: `${info.device.backend} (${info.device.adapter ?? info.device.fallbackReason})` };
+}
+
+async function benchOpen(kind: 'engine' | 'transformers' | 'interp', base: string, o: BenchOptions & { dtype: string }) {
+  const subject =
+    kind === 'engine' ? await engineSubject(base, o) : kind === 'interp' ? await interpSubject(base, o) : await transformersSubject(base, o);
   await subject.run(8); // warm-up: shader compilation and first-run allocations
   const id = nextSubject++;
   subjects.set(id, subject);
