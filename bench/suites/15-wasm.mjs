@@ -11,7 +11,8 @@ import { join } from 'node:path';
 const PROMPT = 'The old man looked out over the water and said';
 
 async function isolatedPage(page) {
-  const p = await page.context().newPage();
+  const context = await page.context().browser().newContext();
+  const p = await context.newPage();
   p.on('pageerror', (e) => console.error('page error (isolated):', e.message));
   await p.route('**/*', async (route) => {
     const response = await route.fetch();
@@ -37,7 +38,8 @@ export async function run({ page, model, log }) {
   const newTokens = Math.min(64, ctx - 16);
   const hook = readdirSync(join('models', model.dir, 'sae'))[0];
   const options = { onnxFile: model.onnxFile, prompt: PROMPT, captureLayer: -1, dtype: model.dtype, backend: 'wasm', saeUrl: `${model.base}sae/${hook}/` };
-  const rounds = Number(process.env.BENCH_RUNS ?? 3);
+  // More rounds than the WebGPU suite: a run is seconds here, and a shared machine's load swings between runs.
+  const rounds = Number(process.env.BENCH_WASM_ROUNDS ?? 7);
   const call = (p, fn, ...args) => p.evaluate(([f, a]) => window.harness.runtime[f](...a), [fn, args]);
   const pages = { wasm: page, wasm_mt: mt };
   const subjects = {};
@@ -54,7 +56,7 @@ export async function run({ page, model, log }) {
       log(`round ${round + 1} ${key}: ${r.decodeTps.toFixed(2)} tokens/s`);
     }
   for (const s of Object.values(subjects)) await call(s.page, 'benchClose', s.id);
-  await mt.close();
+  await mt.context().close();
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const tps = Object.fromEntries(Object.entries(runs).map(([k, xs]) => [k, median(xs)]));
   const values = { wasm_threads_mt: threads.wasm_mt, wasm_new_tokens: newTokens };
