@@ -7,7 +7,7 @@ const PROMPT = 'The old man looked out over the water and said';
 export async function run({ page, model, log }) {
   const config = await page.evaluate(async (base) => (await fetch(`${base}config.json`)).json(), model.base);
   const ctx = config.n_positions ?? config.max_position_embeddings;
-  const newTokens = Math.min(128, ctx - 16);
+  const newTokens = Math.min(Number(process.env.BENCH_NEW_TOKENS ?? 128), ctx - 16);
   const layer = Math.floor((config.n_layer ?? config.num_hidden_layers) / 2);
   const options = { onnxFile: model.onnxFile, prompt: PROMPT, captureLayer: -1, dtype: model.dtype };
   const rounds = Number(process.env.BENCH_RUNS ?? 3);
@@ -27,6 +27,10 @@ export async function run({ page, model, log }) {
       log(`round ${round + 1} ${key}: ${r.decodeTps.toFixed(2)} tokens/s, prefill ${r.prefillMs.toFixed(0)} ms`);
     }
   for (const s of Object.values(subjects)) await call('benchClose', s.id);
+  // Same q4 graph, same device, greedy: our engine and transformers.js must choose the same tokens.
+  const a = runs.plain[0].ids;
+  const b = runs.tjs[0].ids;
+  const greedyMatch = a && b ? a.filter((id, i) => id === b[i]).length / Math.max(a.length, b.length) : NaN;
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const pick = (key) => ({ decodeTps: median(runs[key].map((r) => r.decodeTps)), prefillMs: median(runs[key].map((r) => r.prefillMs)) });
   const plain = { ...pick('plain'), device: subjects.plain.device, promptTokens: subjects.plain.promptTokens };
@@ -45,6 +49,7 @@ export async function run({ page, model, log }) {
     prefill_ms_transformersjs: tjs.prefillMs,
     ratio_capture_vs_transformersjs: capture.decodeTps / tjs.decodeTps,
     ratio_engine_vs_transformersjs: plain.decodeTps / tjs.decodeTps,
+    greedy_match_engine_vs_transformersjs: greedyMatch,
   };
   return {
     values,

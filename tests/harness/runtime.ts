@@ -365,6 +365,8 @@ interface BenchRun {
   prefillMs: number;
   decodeTps: number;
   tokens: number;
+  /** The generated token ids (greedy), where the subject reports them. */
+  ids?: number[];
 }
 
 /** A loaded configuration the benchmark can run repeatedly, so configurations can be interleaved. */
@@ -385,7 +387,7 @@ async function engineSubject(base: string, o: BenchOptions): Promise<BenchSubjec
   const promptIds = m.encode(o.prompt);
   const run = async (n: number) => {
     const r = await m.generate({ promptIds, sampling: GREEDY, seed: 0, stopTokens: [], capture: layers, maxNewTokens: n });
-    return { prefillMs: r.prefillMs, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length };
+    return { prefillMs: r.prefillMs, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length, ids: r.rows[0].tokens };
   };
   return {
     run,
@@ -414,11 +416,12 @@ async function transformersSubject(base: string, o: BenchOptions & { dtype: stri
     const stamps: number[] = [];
     const streamer = { put: () => void stamps.push(performance.now()), end: () => {} };
     const t0 = performance.now();
-    await model.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never);
+    const out = (await model.generate({ ...inputs, max_new_tokens: n, min_new_tokens: n, do_sample: false, streamer } as never)) as { data: BigInt64Array };
     const end = performance.now();
+    const ids = Array.from(out.data.slice(out.data.length - n), Number);
     // put() is called once for the prompt, then once per new token.
     const gen = stamps.slice(stamps.length - n);
-    return { prefillMs: gen[0] - t0, decodeTps: ((n - 1) * 1000) / (end - gen[0]), tokens: n };
+    return { prefillMs: gen[0] - t0, decodeTps: ((n - 1) * 1000) / (end - gen[0]), tokens: n, ids };
   };
   return { run, release: () => (model as unknown as { dispose(): Promise<void> }).dispose() };
 }
