@@ -1,8 +1,8 @@
 // Real model size (issue 13, item 6): the GPT-2-small-shaped model from models/recipe/gpt2_small.py (12 layers,
 // width 768, vocabulary 50,257, random weights, q4; random 24,576-latent TopK SAE at layer 8) through the playground
 // engine on WASM and on WebGPU: load time (download from the local server, instrument, session, SAE), peak memory
-// (JS heap as Chromium reports it, live GPU buffers on every device in the page, and the browser's whole process
-// tree RSS, which is where ORT's WASM heap lives), analysis time and decode speed with a latent steered and
+// (JS heap as Chromium reports it, live GPU buffers on every device in the page, and the RSS of the bench runner's
+// whole process tree — Chromium included — which is where ORT's WASM heap lives), analysis time and decode speed with a latent steered and
 // a baseline row. Skipped, with the command to run, when the model folder has not been built.
 export const name = 'GPT-2-small-sized model (random weights, q4) with a 24,576-latent SAE';
 
@@ -33,7 +33,8 @@ export async function run({ page, log }) {
     log(`skipped: build the model first with /usr/bin/python3 models/recipe/gpt2_small.py (writes ${DIR}/)`);
     return { values: { gpt2_small: { skipped: `no ${DIR}/: run /usr/bin/python3 models/recipe/gpt2_small.py` } }, rows: [] };
   }
-  const pid = page.context().browser()?.process()?.pid;
+  // The runner and everything it started (Chromium and its GPU and renderer processes; in bench:node, Dawn and ORT).
+  const pid = process.pid;
   const out = {};
   const rows = [];
   const plan = [
