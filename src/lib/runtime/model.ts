@@ -196,9 +196,12 @@ export class LanguageModel {
         progress({ stage: 'session', message: 'WebGPU failed; creating wasm session' });
         await model.openSession(undefined);
       }
-      // The first run compiles every shader; do it now so the first generation is not mysteriously slow.
-      progress({ stage: 'compile', message: 'Compiling GPU kernels' });
-      await warmUp(model.decoderSession, config, layers);
+      // On WebGPU the first run compiles every shader; do it now so the first generation is not mysteriously slow.
+      // (WASM has nothing to compile: its first run is only slightly slower, and start-up waits for it otherwise.)
+      if (model.device.backend === 'webgpu') {
+        progress({ stage: 'compile', message: 'Compiling GPU kernels' });
+        await warmUp(model.decoderSession, config, layers);
+      }
       progress({ stage: 'ready', message: `Ready on ${device.adapter ?? backend}` });
       return model;
     } catch (e) {
