@@ -67,6 +67,20 @@ async function networkFirst(request, cacheName) {
   }
 }
 
+// Cross-origin isolation where the host cannot send headers (GitHub Pages, a USB stick served by any static server):
+// every response this worker serves carries COOP/COEP, so pages it serves (from the second visit on: isolation is
+// decided when a page is navigated to) get SharedArrayBuffer and ORT runs its WASM kernels on several threads. The
+// rule is gzuidhof/coi-serviceworker's (coi-serviceworker.js, fetch handler): COOP same-origin, COEP require-corp,
+// opaque responses passed through untouched. Cross-origin fetches (hub models) are CORS requests, which
+// require-corp allows.
+function isolated(response) {
+  if (response.status === 0 || response.type === 'opaque' || response.type === 'opaqueredirect') return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
@@ -74,8 +88,8 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== scopeUrl.origin || !url.pathname.startsWith(scopeUrl.pathname)) return;
   // Range requests would be cached as partial content; let the network answer them.
   if (request.headers.has('range')) return;
-  if (isModel(url) || isHashedAsset(url)) event.respondWith(cacheFirst(request, cacheFor(url)));
-  else event.respondWith(networkFirst(request, SHELL));
+  if (isModel(url) || isHashedAsset(url)) event.respondWith(cacheFirst(request, cacheFor(url)).then(isolated));
+  else event.respondWith(networkFirst(request, SHELL).then(isolated));
 });
 
 // The page lists what it loaded before this worker controlled it, so the first visit is enough to go offline.

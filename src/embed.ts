@@ -7,15 +7,18 @@ import { Playground } from './lib/state/playground.svelte';
 import { createEngine } from './lib/state/engine';
 import { decodeExperiment } from './lib/ui/url-state';
 import { registerServiceWorker } from './lib/ui/service-worker';
+import { readBackendPreference } from './lib/ui/backend-preference';
 
 const offlineReady = registerServiceWorker();
+const backendPreference = readBackendPreference(location.search);
 const pg = new Playground(
   // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
   // files) go through it and are cached for offline use on this very first visit.
   navigator.serviceWorker?.controller ? createEngine() : offlineReady.then(() => createEngine()),
   // No token view to show first: the widget loads straight onto its final device.
-  { baseUrl: document.baseURI, quickStart: false },
+  { baseUrl: document.baseURI, quickStart: false, backend: backendPreference.backend },
 );
+if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
 const { experiment, warnings } = decodeExperiment(location.search);
 pg.restore(experiment);
 for (const w of warnings) pg.notify('warning', `Link: ${w}`);

@@ -8,8 +8,10 @@ import { createEngine } from './lib/state/engine';
 import { syncExperiment } from './lib/state/sync.svelte';
 import { restoreExperiment, safeLocalStorage } from './lib/ui/persistence';
 import { registerServiceWorker } from './lib/ui/service-worker';
+import { readBackendPreference } from './lib/ui/backend-preference';
 
 const storage = safeLocalStorage();
+const backendPreference = readBackendPreference(location.search);
 const offlineReady = registerServiceWorker();
 const pg = new Playground(
   // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
@@ -17,8 +19,9 @@ const pg = new Playground(
   // A lost GPU is recovered inside the engine; the Playground tells the user, who keeps their prompt and settings.
   // A returning visit is controlled already: start the worker at once.
   navigator.serviceWorker?.controller ? createEngine() : offlineReady.then(() => createEngine()),
-  { baseUrl: document.baseURI },
+  { baseUrl: document.baseURI, backend: backendPreference.backend },
 );
+if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
 const restored = restoreExperiment(location.search, storage);
 if (restored.experiment) pg.restore(restored.experiment);
 for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);

@@ -2,6 +2,8 @@
 // numbers/strings so the spec can assert on them (page.evaluate only carries structured-cloneable data).
 import { LanguageModel, GREEDY, hubFolderUrl, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
 import { ortWasmPaths } from '../../src/lib/runtime/ort';
+import { createPlaygroundEngine } from '../../src/lib/engine/playground';
+import { layerHint } from '../../src/lib/ui/models';
 
 interface Golden {
   prompts: { prompt: string; input_ids: number[]; residuals: Record<string, number[][]>; logits_last: number[]; greedy_64?: number[] }[];
@@ -292,6 +294,59 @@ async function clampResidual(base: string, backend: 'webgpu' | 'wasm') {
   return { plain: [...h], clamped: [...c], rowLength: ids.length * d };
 }
 
+/**
+ * The same q4 graph on one backend, instrumented as the playground instruments it: prefill logits of `prompt`, then
+ * two batch rows (row 1 steered at layer `layer` by a fixed vector) generated greedily and sampled at each seed.
+ * Plain arrays, so the spec compares the two backends.
+ */
+async function backendText(base: string, backend: 'webgpu' | 'wasm', prompt: string, seeds: number[], n: number, layer: number) {
+  const m = await LanguageModel.load(base, { backend, onnxFile: 'onnx/model_q4.onnx', clampSlots: 4 });
+  try {
+    const ids = m.encode(prompt);
+    const dec = await m.decoder();
+    dec.reset();
+    const first = await dec.step({ ids: [ids] }, false);
+    const logits = [...first.lastLogits];
+    dec.reset();
+    const d = m.config.hidden;
+    const steer = new Float32Array(2 * d);
+    for (let i = 0; i < d; i++) steer[d + i] = Math.sin(i * 0.37) * 1.5;
+    const steering = new Map([[layer, { vectors: steer, positions: 'all' as const }]]);
+    const run = async (sampling: typeof GREEDY, seed: number) =>
+      (await m.generate({ promptIds: ids, rows: 2, maxNewTokens: n, sampling, seed, stopTokens: [], steering })).rows.map((r) => r.tokens);
+    const greedy = await run(GREEDY, 0);
+    const sampled: number[][][] = [];
+    for (const seed of seeds) sampled.push(await run({ ...GREEDY, temperature: 0.9, topP: 0.95 }, seed));
+    return { device: m.device, logits, greedy, sampled };
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** `auto` with a forced race: what each backend measured, what was kept, and a greedy continuation on it. */
+async function raceAtLoad(base: string, prompt: string, n: number) {
+  const m = await LanguageModel.load(base, { backend: 'auto', race: true, clampSlots: 4 });
+  try {
+    const ids = m.encode(prompt);
+    const gen = await m.generate({ promptIds: ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] });
+    return { device: m.device, race: m.backendRace, tokens: gen.rows[0].tokens };
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** What `auto` decides for this browser's adapter, without a race: the device and the adapter's own description. */
+async function autoChoice(base: string) {
+  const adapter = await navigator.gpu?.requestAdapter();
+  const info = adapter?.info;
+  const m = await LanguageModel.load(base, { backend: 'auto' });
+  try {
+    return { device: m.device, adapter: info ? { vendor: info.vendor, architecture: info.architecture, isFallbackAdapter: info.isFallbackAdapter } : null };
+  } finally {
+    await m.dispose();
+  }
+}
+
 interface BenchOptions {
   onnxFile: string;
   prompt: string;
@@ -300,6 +355,10 @@ interface BenchOptions {
   captureLayer: number;
   runs: number;
   deviceOwner?: 'app' | 'ort';
+  /** Default 'webgpu'. */
+  backend?: 'webgpu' | 'wasm';
+  /** SAE folder for the 'interp' subject. */
+  saeUrl?: string;
 }
 
 interface BenchRun {
@@ -322,7 +381,7 @@ let nextSubject = 1;
 /** Our engine, greedy; `captureLayer` ≥ 0 instruments that layer and fetches its residual (on the GPU) each step. */
 async function engineSubject(base: string, o: BenchOptions): Promise<BenchSubject> {
   const layers = o.captureLayer >= 0 ? [o.captureLayer] : [];
-  const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: o.onnxFile, layers, deviceOwner: o.deviceOwner });
+  const m = await LanguageModel.load(base, { backend: o.backend ?? 'webgpu', onnxFile: o.onnxFile, layers, deviceOwner: o.deviceOwner });
   const promptIds = m.encode(o.prompt);
   const run = async (n: number) => {
     const r = await m.generate({ promptIds, sampling: GREEDY, seed: 0, stopTokens: [], capture: layers, maxNewTokens: n });
@@ -349,7 +408,7 @@ async function transformersSubject(base: string, o: BenchOptions & { dtype: stri
   // Same ORT module as ours (package.json overrides dedupe it); point it at our own .wasm, never a CDN.
   (t.env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
   const tokenizer = await t.AutoTokenizer.from_pretrained(id);
-  const model = await t.AutoModelForCausalLM.from_pretrained(id, { device: 'webgpu', dtype: o.dtype as 'q4' });
+  const model = await t.AutoModelForCausalLM.from_pretrained(id, { device: o.backend ?? 'webgpu', dtype: o.dtype as 'q4' });
   const inputs = tokenizer(o.prompt);
   const run = async (n: number) => {
     const stamps: number[] = [];
@@ -364,8 +423,33 @@ async function transformersSubject(base: string, o: BenchOptions & { dtype: stri
   return { run, release: () => (model as unknown as { dispose(): Promise<void> }).dispose() };
 }
 
-async function benchOpen(kind: 'engine' | 'transformers', base: string, o: BenchOptions & { dtype: string }) {
-  const subject = kind === 'engine' ? await engineSubject(base, o) : await transformersSubject(base, o);
+/**
+ * The playground engine with interpretability on, as the app runs it: instrumented at the SAE's layer only, greedy,
+ * per-token SAE top-8, the first persona preset steering at its recommended strength and monitored. No baseline row.
+ */
+async function interpSubject(base: string, o: BenchOptions): Promise<BenchSubject> {
+  const engine = createPlaygroundEngine();
+  const hook = new URL(o.saeUrl!, location.href).pathname.replace(/\/$/, '').split('/').pop()!;
+  const info = await engine.loadModel({ baseUrl: base, onnxFile: o.onnxFile }, { backend: o.backend ?? 'webgpu', layers: layerHint(hook) });
+  await engine.loadSae(o.saeUrl!);
+  const persona = (await engine.personas())[0];
+  const run = async (n: number) => {
+    const r = await engine.generate({
+      prompt: o.prompt,
+      sampling: { maxNewTokens: n, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0 },
+      steering: { positions: 'all', terms: persona ? [{ kind: 'persona', personaId: persona.id, strength: persona.strength.recommended }] : [] },
+      withBaseline: false,
+      monitor: persona ? [persona.id] : [],
+      topK: 8,
+    });
+    return { prefillMs: NaN, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length };
+  };
+  return { run, release: () => engine.dispose(), device: `${info.device.backend} (${info.device.adapter ?? info.device.fallbackReason})` };
+}
+
+async function benchOpen(kind: 'engine' | 'transformers' | 'interp', base: string, o: BenchOptions & { dtype: string }) {
+  const subject =
+    kind === 'engine' ? await engineSubject(base, o) : kind === 'interp' ? await interpSubject(base, o) : await transformersSubject(base, o);
   await subject.run(8); // warm-up: shader compilation and first-run allocations
   const id = nextSubject++;
   subjects.set(id, subject);
@@ -401,4 +485,7 @@ window.harness.runtime = {
   workerRoundTrip,
   voicesGolden,
   clampResidual,
+  backendText,
+  raceAtLoad,
+  autoChoice,
 };

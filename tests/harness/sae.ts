@@ -200,13 +200,14 @@ async function caught<T>(f: () => Promise<T>): Promise<T | { error: string; mess
 }
 
 const playground = {
-  async load(modelUrl: string, saeUrl: string, options: { onnxFile?: string; backend?: 'webgpu' | 'wasm' } = {}) {
+  async load(modelUrl: string, saeUrl: string, options: { onnxFile?: string; backend?: 'webgpu' | 'wasm' | 'auto'; layers?: number[] } = {}) {
     await engine?.dispose();
     engine = createPlaygroundEngine();
-    const model = await engine.loadModel({ baseUrl: modelUrl, onnxFile: options.onnxFile }, { backend: options.backend ?? 'auto' });
-    const sae = await engine.loadSae(saeUrl);
+    const model = await engine.loadModel({ baseUrl: modelUrl, onnxFile: options.onnxFile }, { backend: options.backend ?? 'auto', layers: options.layers });
+    const saeProgress: string[] = [];
+    const sae = await engine.loadSae(saeUrl, (p) => saeProgress.push(p.message));
     const personas = (await engine.personas()).map((p) => ({ id: p.id, latents: p.latents, hasVector: !!p.vector, defaultUse: p.defaultUse }));
-    return { model, sae, personas };
+    return { model, sae, personas, saeProgress };
   },
   loadSae: (url: string) => caught(() => engine!.loadSae(url)),
   async analyse(prompt: string, topK: number) {
@@ -395,3 +396,73 @@ async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string;
 
 (window.harness.sae as Record<string, unknown>).benchSae = benchSae;
 (window.harness.sae as Record<string, unknown>).benchRandomKernels = benchRandomKernels;
+
+/**
+ * A model folder at real size (models/recipe/gpt2_small.py) through the playground engine on one backend: load time,
+ * peak JS heap and peak live GPU buffer bytes (every buffer created on any device in this page, ORT's included),
+ * the tokenizer on a known string, one analysis, and a baseline + latent-steered generation with its decode speed.
+ */
+async function realSize(o: { modelUrl: string; saeUrl: string; backend: 'webgpu' | 'wasm'; newTokens: number; latent: number; coefficient: number }) {
+  let live = 0;
+  let peakGpu = 0;
+  const sizes = new WeakMap<GPUBuffer, number>();
+  const create = GPUDevice.prototype.createBuffer;
+  const destroy = GPUBuffer.prototype.destroy;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, d: GPUBufferDescriptor) {
+    const b = create.call(this, d);
+    sizes.set(b, d.size);
+    live += d.size;
+    peakGpu = Math.max(peakGpu, live);
+    return b;
+  };
+  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
+    live -= sizes.get(this) ?? 0;
+    sizes.delete(this);
+    return destroy.call(this);
+  };
+  const heap = () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN;
+  let peakHeap = heap();
+  const timer = setInterval(() => (peakHeap = Math.max(peakHeap, heap())), 50);
+  const pg = createPlaygroundEngine();
+  try {
+    const hook = new URL(o.saeUrl, location.href).pathname.replace(/\/$/, '').split('/').pop()!;
+    const layer = Number(hook.match(/^blocks\.(\d+)\./)?.[1]);
+    const t0 = performance.now();
+    const model = await pg.loadModel({ baseUrl: o.modelUrl }, { backend: o.backend, layers: Number.isFinite(layer) ? [layer] : undefined });
+    const sae = await pg.loadSae(o.saeUrl);
+    const loadMs = performance.now() - t0;
+    const helloIds = (await pg.analyse('Hello world', 1)).tokens.map((t) => t.id);
+    const t1 = performance.now();
+    const a = await pg.analyse('The quick brown fox jumps over the lazy dog', 8);
+    const analyseMs = performance.now() - t1;
+    const sampling = { maxNewTokens: o.newTokens, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0 };
+    const request: GenerateRequest = {
+      prompt: 'The quick brown fox',
+      sampling,
+      steering: { positions: 'all', terms: [{ kind: 'latent', latent: o.latent, coefficient: o.coefficient, method: 'add' }] },
+      withBaseline: true,
+      monitor: [],
+      topK: 4,
+    };
+    const g = await pg.generate(request);
+    return {
+      device: model.device,
+      sae,
+      loadMs,
+      analyseMs,
+      peakHeapMb: peakHeap / 2 ** 20,
+      peakGpuMb: peakGpu / 2 ** 20,
+      helloIds,
+      analysis: { k: a.top.k, tokens: a.tokens.length, indices: Array.from(a.top.indices), values: Array.from(a.top.values) },
+      rows: g.rows.map((r) => r.tokens.map((t) => t.id)),
+      decodeTps: g.decodeTokensPerSecond,
+    };
+  } finally {
+    clearInterval(timer);
+    await pg.dispose();
+    GPUDevice.prototype.createBuffer = create;
+    GPUBuffer.prototype.destroy = destroy;
+  }
+}
+
+(window.harness.sae as Record<string, unknown>).realSize = realSize;

@@ -24,17 +24,30 @@ export interface Progress {
 export interface ModelSource {
   /** Folder in Hugging Face layout, absolute or relative to the page: e.g. `models/voices/`. */
   baseUrl: string;
-  /** ONNX file inside the folder; default picks `onnx/model_q4.onnx` on WebGPU, else `onnx/model.onnx`. */
+  /**
+   * ONNX file inside the folder; default `onnx/model_q4.onnx` when the folder has it (on every backend, so a shared
+   * link gives the same text on WebGPU and WASM), else `onnx/model.onnx`.
+   */
   onnxFile?: string;
 }
 
 export interface LoadModelOptions {
+  /**
+   * 'auto' (default): WASM on a software WebGPU adapter (SwiftShader and the like), WebGPU on a hardware GPU, and a
+   * short measured race at load when the adapter is not recognised (see runtime/backend-choice.ts).
+   */
   backend?: Backend | 'auto';
   /**
    * With WebGPU available: answer from a WASM session at once and move to WebGPU once its kernels are compiled
    * (started by the first analysis, awaited by the first generation; a `device-upgraded` notice follows).
    */
   quickStart?: boolean;
+  /**
+   * Layers the session will capture, steer or clamp at (the SAE's layer, when its hook is known before the model
+   * loads). Only these get capture outputs, steering inputs and clamp slots, so decoding with interpretability on
+   * costs little more than plain decoding. Default: every layer. An SAE at another layer reopens the model.
+   */
+  layers?: number[];
   onProgress?: (p: Progress) => void;
 }
 
@@ -44,6 +57,10 @@ export interface DeviceInfo {
   adapter?: string;
   /** Why we are not on WebGPU, when we are not. */
   fallbackReason?: string;
+  /** On WASM: threads ORT's kernels run on (more than 1 only in a cross-origin-isolated page). */
+  threads?: number;
+  /** On WebGPU: why `auto` chose it (a hardware GPU, or the load-time race it won), or that it was requested. */
+  why?: string;
   /** Quick start: the GPU the model moves to once its kernels are compiled (running on WASM until then). */
   pending?: DeviceInfo;
 }

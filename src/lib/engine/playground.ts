@@ -59,6 +59,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   #unsubscribeModel: (() => void) | null = null;
   /** A model load in flight: an SAE load asked for meanwhile downloads at once and waits for it. */
   #modelLoading: Promise<ModelInfo> | null = null;
+  /** How the current model was loaded, to reopen it instrumented at an SAE's layer it lacks. */
+  #loaded: { source: ModelSource; options: LoadModelOptions } | null = null;
 
   /** Device loss and recovery happen outside any call; the worker forwards these to the page. */
   onNotice(listener: (notice: EngineNotice) => void): void {
@@ -97,13 +99,14 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const model = await LanguageModel.load(source.baseUrl, {
       backend: options.backend ?? 'auto',
       onnxFile: source.onnxFile,
-      layers: 'all',
+      layers: options.layers ?? 'all',
       clampSlots: CLAMP_SLOTS,
       quickStart: options.quickStart,
       onProgress: options.onProgress,
     });
     const previous = this.#model;
     this.#model = model;
+    this.#loaded = { source, options: { ...options, onProgress: undefined } };
     this.#listenTo(model);
     const c = model.config;
     this.#modelInfo = {
@@ -130,8 +133,15 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       fetchOptionalJson(resolveUrl(baseUrl, 'personas.json')),
     ]);
     if (this.#modelLoading) await this.#modelLoading;
-    const model = this.#requireModel();
+    let model = this.#requireModel();
     checkSaeFitsModel(weights.config, { nLayer: model.config.nLayer, dModel: model.config.hidden });
+    if (!model.layers.includes(weights.config.layer) && this.#loaded) {
+      // The model was instrumented for another layer (a hint from the SAE folder's name): reopen it at this one.
+      onProgress?.({ stage: 'instrument', message: `Reopening the model instrumented at layer ${weights.config.layer}` });
+      const { source, options } = this.#loaded;
+      await this.loadModel(source, { ...options, layers: [weights.config.layer] });
+      model = this.#requireModel();
+    }
     if (!model.layers.includes(weights.config.layer)) {
       throw new SaeModelMismatchError(`SAE reads layer ${weights.config.layer}, which is not instrumented (instrumented: ${model.layers.join(', ')}).`);
     }

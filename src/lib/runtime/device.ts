@@ -8,8 +8,8 @@ export interface GpuContext {
   info: DeviceInfo;
 }
 
-/** Returns a device, or the reason WebGPU is unavailable. Never throws. */
-export async function acquireGpu(): Promise<GpuContext | { reason: string }> {
+/** The adapter a device would be opened on (no device yet), or the reason WebGPU is unavailable. Never throws. */
+export async function requestGpuAdapter(): Promise<GPUAdapter | { reason: string }> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return { reason: 'This browser does not expose WebGPU (navigator.gpu is missing).' };
   let adapter: GPUAdapter | null = null;
@@ -19,6 +19,17 @@ export async function acquireGpu(): Promise<GpuContext | { reason: string }> {
     return { reason: `WebGPU adapter request failed: ${(e as Error).message}` };
   }
   if (!adapter) return { reason: 'WebGPU is present but no GPU adapter is available (blocklisted or disabled).' };
+  return adapter;
+}
+
+/**
+ * Returns a device, or the reason WebGPU is unavailable. Never throws. `probed` is an adapter from
+ * `requestGpuAdapter` not yet used for a device (an adapter gives one device only); else a new one is requested.
+ */
+export async function acquireGpu(probed?: GPUAdapter): Promise<GpuContext | { reason: string }> {
+  const requested = probed ?? (await requestGpuAdapter());
+  if ('reason' in requested) return requested;
+  const adapter: GPUAdapter = requested;
   const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
   const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
   const l = adapter.limits;

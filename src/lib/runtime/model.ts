@@ -3,19 +3,29 @@
 import type { Backend, DeviceInfo, Progress } from '../engine/api';
 import { serializeModel, instrumentModel, describeIO, type GraphIO, type ModelProto } from '../graph';
 import { readConfig, type ModelConfig } from './config';
-import { acquireGpu, type GpuContext } from './device';
+import { acquireGpu, requestGpuAdapter, type GpuContext } from './device';
+import { adapterFacts, classifyAdapter, raceDecoders, type AdapterVerdict, type RaceResult } from './backend-choice';
 import { ContextOverflowError } from './errors';
 import { fetchJson, fetchOnnx, resolveUrl, type ModelFiles } from './loader';
 import { MissingFileError } from './errors';
-import { getOrt, ortOwnDevice, primeOrt, sessionOptionsFor } from './ort';
+import { getOrt, ortOwnDevice, primeOrt, sessionOptionsFor, wasmThreads } from './ort';
 import { openDecoder } from './decoder';
 import type { DecoderSession } from './session';
 import { generate, type GenerationOptions, type GenerationResult } from './generate';
 import { TextTokenizer } from './tokenizer';
 
 export interface LanguageModelOptions {
+  /**
+   * 'auto' (default) classifies the WebGPU adapter (runtime/backend-choice.ts): a software one (SwiftShader) runs on
+   * WASM, a hardware GPU on WebGPU, an unrecognised one opens both and keeps the faster after a short race.
+   */
   backend?: Backend | 'auto';
-  /** ONNX file inside the folder; default `onnx/model_q4.onnx` on WebGPU (if present), else `onnx/model.onnx`. */
+  /** With 'auto': race the two backends whatever the adapter says (benchmarks and the race's own test). */
+  race?: boolean;
+  /**
+   * ONNX file inside the folder; default `onnx/model_q4.onnx` when present, on every backend (a shared link then
+   * gives the same text on WASM and WebGPU), else `onnx/model.onnx`.
+   */
   onnxFile?: string;
   /** Layers to instrument (capture + steer); default all. */
   layers?: number[] | 'all';
@@ -51,6 +61,12 @@ export class LanguageModel {
   /** Quick start: a WebGPU session is still to come (`upgrade()` opens the device and builds it). */
   private gpuPending = false;
   private upgrading?: Promise<DeviceInfo>;
+  /** Quick start: `upgrade()` races the two sessions and keeps the faster (an adapter `auto` could not classify). */
+  private raceAtUpgrade = false;
+  /** Why the pending WebGPU session is wanted, for `DeviceInfo.why`. */
+  private gpuWhy?: string;
+  /** Decode speed of each backend measured by the load-time race, when one ran. */
+  backendRace?: RaceResult;
 
   private constructor(
     readonly baseUrl: string,
@@ -71,25 +87,42 @@ export class LanguageModel {
     const bytes = (file: string, loaded: number, total?: number) =>
       progress({ stage: 'download', message: `Downloading ${file.split('/').pop()}`, loaded, total });
     const wanted = options.backend ?? 'auto';
-    // Quick start does not touch the GPU at all: the device is opened by `upgrade()`, after the first answer, so
-    // that opening it (threads, shader compiler) does not compete with the WASM runtime starting up.
-    const quick = options.quickStart === true && wanted !== 'wasm' && !!(globalThis.navigator as Navigator | undefined)?.gpu;
     void primeOrt();
     let gpuReason: string | undefined;
+    // 'auto' looks at the adapter (no device yet) to decide; see backend-choice.ts.
+    let verdict: AdapterVerdict | undefined;
+    let probed: GPUAdapter | undefined;
+    if (wanted === 'auto') {
+      const adapter = await requestGpuAdapter();
+      if ('reason' in adapter) gpuReason = adapter.reason;
+      else {
+        probed = adapter;
+        verdict = classifyAdapter(adapterFacts(adapter));
+        if (options.race) verdict = { choose: 'race', why: `measured at load (asked for; the adapter alone says: ${verdict.why})` };
+        if (verdict.choose === 'wasm') gpuReason = `Auto: ${verdict.why}.`;
+      }
+    }
+    const wantsGpu = wanted === 'webgpu' || (wanted === 'auto' && gpuReason === undefined);
+    const race = wantsGpu && verdict?.choose === 'race';
+    const gpuWhy = wanted === 'webgpu' ? 'WebGPU was requested.' : verdict ? `Auto: ${verdict.why}.` : undefined;
+    // Quick start (and a race) does not touch the GPU device at all: it is opened by `upgrade()`, after the first
+    // answer, so that opening it (threads, shader compiler) does not compete with the WASM runtime starting up.
+    const quick = wantsGpu && (options.quickStart === true || race) && !!(globalThis.navigator as Navigator | undefined)?.gpu;
     let gpu: Awaited<ReturnType<typeof acquireGpu>> | undefined;
-    if (wanted !== 'wasm' && !quick) {
-      gpu = await acquireGpu();
+    if (wantsGpu && !quick) {
+      gpu = await acquireGpu(probed);
       if ('reason' in gpu) gpuReason = gpu.reason;
     }
     let backend: Backend = quick || (gpu && 'device' in gpu) ? 'webgpu' : 'wasm';
-    let device: DeviceInfo = gpu && 'device' in gpu ? gpu.info : { backend: 'wasm', fallbackReason: gpuReason ?? 'WASM was requested.' };
+    let device: DeviceInfo =
+      gpu && 'device' in gpu ? { ...gpu.info, why: gpuWhy } : cpuDevice(gpuReason ?? 'WASM was requested.');
     try {
       const explicit = options.onnxFile;
       const onnx = (async (): Promise<ModelFiles> => {
         try {
-          return await fetchOnnx(baseUrl, explicit ?? (backend === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model.onnx'), bytes);
+          return await fetchOnnx(baseUrl, explicit ?? 'onnx/model_q4.onnx', bytes);
         } catch (e) {
-          if (explicit || backend !== 'webgpu' || !(e instanceof MissingFileError)) throw e;
+          if (explicit || !(e instanceof MissingFileError)) throw e;
           return fetchOnnx(baseUrl, 'onnx/model.onnx', bytes);
         }
       })();
@@ -124,14 +157,29 @@ export class LanguageModel {
         }
         if (cpuError === undefined) {
           model.gpuPending = true;
-          model.device = { backend: 'wasm', pending: { backend: 'webgpu' }, fallbackReason: 'Answering on the CPU while the GPU kernels compile.' };
+          model.raceAtUpgrade = race;
+          model.gpuWhy = gpuWhy;
+          model.device = {
+            backend: 'wasm',
+            pending: { backend: 'webgpu' },
+            fallbackReason: race
+              ? 'Answering on the CPU while WebGPU compiles; then the faster of the two is kept.'
+              : 'Answering on the CPU while the GPU kernels compile.',
+          };
+          if (race && options.quickStart !== true) {
+            // Without quick start the caller expects the final device: race now.
+            progress({ stage: 'compile', message: 'Compiling GPU kernels and timing both backends' });
+            await model.upgrade();
+            progress({ stage: 'ready', message: `Ready on ${model.device.adapter ?? model.device.backend}` });
+            return model;
+          }
           progress({ stage: 'ready', message: 'Ready on the CPU; WebGPU compiles next' });
           return model;
         }
         // A graph the CPU cannot run (an op only the GPU has) loads the usual way, straight onto the GPU.
         gpu = await acquireGpu();
         if (!('device' in gpu)) throw cpuError;
-        model.device = device = gpu.info;
+        model.device = device = { ...gpu.info, why: gpuWhy };
         backend = 'webgpu';
       }
       progress({ stage: 'session', message: `Creating ${backend} session` });
@@ -144,7 +192,7 @@ export class LanguageModel {
         // 'auto' keeps the promise of a working model: a graph the WebGPU EP rejects still runs on WASM.
         if (backend !== 'webgpu' || wanted !== 'auto') throw e;
         gpu && 'device' in gpu && gpu.device.destroy();
-        model.device = { backend: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` };
+        model.device = cpuDevice(`WebGPU session failed: ${(e as Error).message}`);
         progress({ stage: 'session', message: 'WebGPU failed; creating wasm session' });
         await model.openSession(undefined);
       }
@@ -211,21 +259,31 @@ export class LanguageModel {
         if ('reason' in acquired) throw new Error(acquired.reason);
         gpu = acquired;
         const { decoder } = await this.createSession(gpu.device);
+        let race: RaceResult | undefined;
         try {
           await warmUp(decoder, this.config, this.layers);
+          if (this.raceAtUpgrade) race = await raceDecoders(this.decoderSession, decoder, this.config.bosTokenId ?? 0);
         } catch (e) {
           await decoder.release().catch(() => {});
           throw e;
         }
-        const previous = this.decoderSession;
-        this.decoderSession = decoder;
-        this.adoptDevice(gpu.device);
-        this.device = gpu.info;
-        await previous.release().catch(() => {});
+        this.backendRace = race;
+        const measured = race && `WebGPU ${race.webgpuTps.toFixed(1)} tok/s, WASM ${race.wasmTps.toFixed(1)} tok/s`;
+        if (race && race.wasmTps >= race.webgpuTps) {
+          await decoder.release().catch(() => {});
+          gpu.device.destroy();
+          this.device = cpuDevice(`Auto: measured at load, WASM is faster here (${measured}).`);
+        } else {
+          const previous = this.decoderSession;
+          this.decoderSession = decoder;
+          this.adoptDevice(gpu.device);
+          this.device = { ...gpu.info, why: race ? `Auto: measured at load, WebGPU is faster here (${measured}).` : this.gpuWhy };
+          await previous.release().catch(() => {});
+        }
       } catch (e) {
         gpu?.device.destroy();
         const why = (e as Error).message;
-        this.device = { backend: 'wasm', fallbackReason: gpu ? `WebGPU session failed: ${why}` : why };
+        this.device = cpuDevice(gpu ? `WebGPU session failed: ${why}` : why);
       } finally {
         this.gpuPending = false;
       }
@@ -247,7 +305,7 @@ export class LanguageModel {
       } catch (e) {
         // No GPU any more: keep going on WASM with the same API.
         await this.openSession(undefined);
-        this.device = { backend: 'wasm', fallbackReason: `GPU lost and could not be restored: ${(e as Error).message}` };
+        this.device = cpuDevice(`GPU lost and could not be restored: ${(e as Error).message}`);
         this.emit({ type: 'device-restore-failed', message: this.device.fallbackReason! });
       }
       this.emit({ type: 'device-restored', device: this.device });
@@ -304,6 +362,11 @@ export class LanguageModel {
     await this.decoderSession?.release().catch(() => {});
     this.gpu?.destroy();
   }
+}
+
+/** The model on the CPU: why, and how many threads ORT's WASM kernels use (more than 1 only cross-origin isolated). */
+function cpuDevice(fallbackReason: string): DeviceInfo {
+  return { backend: 'wasm', fallbackReason, threads: wasmThreads() };
 }
 
 /** The first run compiles every shader: a two-token prefill and a one-token decode step, results discarded. */

@@ -26,6 +26,11 @@ export function getOrt(): OrtApi {
   return ort as unknown as OrtApi;
 }
 
+/** Threads ORT's WASM execution provider runs on in this page or worker (1 unless cross-origin isolated). */
+export function wasmThreads(): number {
+  return (getOrt() as unknown as { env: { wasm: { numThreads?: number } } }).env.wasm.numThreads ?? 1;
+}
+
 let primed: Promise<void> | undefined;
 
 /**

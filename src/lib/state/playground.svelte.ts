@@ -3,6 +3,7 @@
 
 import type {
   Analysis,
+  Backend,
   GenerateRequest,
   ModelInfo,
   PersonaPreset,
@@ -21,7 +22,7 @@ import {
   type LatentSteer,
 } from '../ui/experiment';
 import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
-import { absoluteFolder, discoverSaes, locateSae, resolveModel, saeFolder } from '../ui/models';
+import { absoluteFolder, discoverSaes, layerHint, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
 import { GenerationRun } from './generation.svelte';
 import type { EngineNotice, NoticeSource } from '../worker/protocol';
@@ -47,6 +48,8 @@ export interface PlaygroundOptions {
   discoverSaes?: typeof discoverSaes;
   /** Answer the first analysis on WASM while the WebGPU kernels compile (default true). */
   quickStart?: boolean;
+  /** Backend for every model load: 'auto' (default) or forced by the page's `backend` URL key. */
+  backend?: Backend | 'auto';
 }
 
 function message(error: unknown): string {
@@ -166,7 +169,7 @@ export class Playground {
         .then((catalogue) => ({ catalogue }), (error: unknown) => ({ catalogue: null, error }));
       located.catch(() => undefined);
       let modelLoaded = false;
-      const modelLoad = engine.loadModel({ baseUrl: modelUrl }, { backend: 'auto', quickStart: this.#options.quickStart ?? true, onProgress });
+      const modelLoad = engine.loadModel({ baseUrl: modelUrl }, { backend: this.#options.backend ?? 'auto', quickStart: this.#options.quickStart ?? true, layers: layerHint(saeId), onProgress });
       // The engine downloads the SAE during the model load; its progress shows once the model's is done.
       const saeLoad = located.then(({ url }) => engine.loadSae(url, (p) => modelLoaded && onProgress(p)));
       saeLoad.catch(() => undefined);

@@ -3,12 +3,13 @@
 
 import type { Playground } from './playground.svelte';
 import { saveExperiment } from '../ui/persistence';
+import { keepPageKeys } from '../ui/backend-preference';
 
 export function syncExperiment(pg: Playground, storage: Storage | null, delayMs = 250): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const write = (query: string) => {
     saveExperiment(pg.experiment, storage);
-    history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`);
+    history.replaceState(history.state, '', `${location.pathname}?${keepPageKeys(query, location.search)}${location.hash}`);
   };
   const stop = $effect.root(() => {
     $effect(() => {

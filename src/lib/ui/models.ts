@@ -116,3 +116,14 @@ export async function locateSae(modelFolderUrl: string, preferred: string): Prom
   if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json)`);
   return found[0];
 }
+
+/**
+ * The layer to instrument for an SAE hook such as `blocks.1.hook_resid_post`, read from its name before the SAE
+ * itself has downloaded (rule: sae/formats.ts `layerFromHookName`); undefined for a name that does not say.
+ */
+export function layerHint(hook: string): number[] | undefined {
+  const m = hook.match(/^blocks\.(\d+)\.hook_resid_(post|pre)$/);
+  if (!m) return undefined;
+  const layer = m[2] === 'post' ? Number(m[1]) : Number(m[1]) - 1;
+  return layer >= 0 ? [layer] : undefined;
+}

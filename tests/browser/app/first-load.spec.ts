@@ -9,6 +9,17 @@ test('first load shows the analysed example: coloured tokens, top features, prog
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'ready');
   await expect(page.getByRole('progressbar', { name: 'Model loading' })).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('device-badge')).toHaveText(/WebGPU|Running on CPU \(WASM\)/);
+  // `auto` says why it chose: a software adapter (SwiftShader here) goes to WASM, a hardware GPU to WebGPU.
+  const adapter = await page.evaluate(async () => {
+    const info = (await navigator.gpu?.requestAdapter())?.info;
+    return info ? `${info.vendor} ${info.architecture}${info.isFallbackAdapter ? ' fallback' : ''}` : '';
+  });
+  if (/swiftshader|llvmpipe|lavapipe|fallback/i.test(adapter)) {
+    await expect(page.getByTestId('device-badge')).toHaveAttribute('data-backend', 'wasm');
+    await expect(page.getByTestId('device-badge')).toHaveAttribute('data-pending', '');
+    await expect(page.getByTestId('device-badge')).toContainText('software renderer');
+    await expect(page.getByTestId('token-view')).toHaveAttribute('data-backend', 'wasm');
+  }
   expect((await promptTokens(page)).length).toBeGreaterThan(3);
   // Tokens carry real colours from the scale, and at least two different ones (the text is not uniformly lit).
   const colours = await page
@@ -104,9 +115,11 @@ async function topFeatures(page: import('@playwright/test').Page): Promise<{ lat
     );
 }
 
-test('the first view is answered on the CPU at once; the model then moves to WebGPU, where a re-analysis agrees', async ({ page }) => {
+// The app's one end-to-end WebGPU test (forced with the URL key: `auto` picks WASM on a software adapter such as the
+// SwiftShader these tests run on). The WebGPU kernels have their own tests in tests/browser/engine.
+test('backend=webgpu: the first view is answered on the CPU at once; the model then moves to WebGPU, where a re-analysis agrees', async ({ page }) => {
   test.slow();
-  await page.goto(appUrl());
+  await page.goto(appUrl('backend=webgpu'));
   await waitForAnalysis(page);
   const view = page.getByTestId('token-view');
   // Quick start: the example was analysed by the WASM session while the GPU kernels compiled.

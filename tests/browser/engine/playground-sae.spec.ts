@@ -19,13 +19,14 @@ interface Golden {
   }[];
 }
 
-async function open(page: Page, model: string, backend: 'auto' | 'wasm' = 'auto') {
+// WebGPU by default: these tests are the GPU SAE kernels' end-to-end check (`auto` would pick WASM on SwiftShader).
+async function open(page: Page, model: string, backend: 'webgpu' | 'wasm' = 'webgpu', layers?: number[]) {
   await page.goto('harness.html');
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const hook = readdirSync(`models/${model}/sae`)[0];
   return page.evaluate(
-    ([m, h, b]) => (window as any).harness.sae.playground.load(`/models/${m}/`, `/models/${m}/sae/${h}/`, { onnxFile: 'onnx/model.onnx', backend: b }),
-    [model, hook, backend],
+    ([m, h, b, l]) => (window as any).harness.sae.playground.load(`/models/${m}/`, `/models/${m}/sae/${h}/`, { onnxFile: 'onnx/model.onnx', backend: b, layers: l }),
+    [model, hook, backend, layers] as const,
   );
 }
 
@@ -151,6 +152,31 @@ for (const model of MODELS) {
       expect(r.rows[0].ids).toEqual(prompt.greedy.unsteered.slice(0, 32));
       expect(r.rows[1].ids).toEqual(s.ids.slice(0, 32));
       expect(r.events[0].rows[1].top.length).toBe(4);
+    });
+
+    test('instrumented at the SAE layer only (the hint from its hook name); a wrong hint reopens the model at the right one', async ({ page }) => {
+      test.setTimeout(600_000);
+      const layer = Number(golden.hook_name.match(/^blocks\.(\d+)\.hook_resid_post$/)![1]);
+      const prompt = golden.prompts[0];
+      for (const hint of [layer, layer === 0 ? 1 : 0]) {
+        const { sae, saeProgress } = await open(page, model, 'wasm', [hint]);
+        expect(sae.layer).toBe(layer);
+        const reopened = saeProgress.includes(`Reopening the model instrumented at layer ${layer}`);
+        expect(reopened, `hint ${hint}`).toBe(hint !== layer);
+        const a = await page.evaluate(([text]) => (window as any).harness.sae.playground.analyse(text, 8), [prompt.text]);
+        expectGoldenTop(a, prompt.sae_top);
+        const [personaId, s] = Object.entries(prompt.steered)[0];
+        const r = await page.evaluate((req) => (window as any).harness.sae.playground.generate(req), {
+          prompt: prompt.text,
+          sampling: greedy(16),
+          steering: { positions: 'all', terms: [{ kind: 'persona', personaId, strength: s.strength, use: s.use }] },
+          withBaseline: true,
+          monitor: [personaId],
+          topK: 4,
+        });
+        expect(r.rows[0].ids).toEqual(prompt.greedy.unsteered.slice(0, 16));
+        expect(r.rows[1].ids).toEqual(s.ids.slice(0, 16));
+      }
     });
 
     test('bad SAE folders and personas are typed errors; the engine stays usable', async ({ page }) => {

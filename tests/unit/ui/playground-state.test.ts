@@ -88,10 +88,18 @@ describe('Playground state', () => {
     expect(pg.colourLatent).toBe(7);
   });
 
+  it('passes a forced backend (the page\'s backend URL key) to every model load', async () => {
+    const engine = new ScriptedEngine();
+    const pg = new Playground(engine, { baseUrl: 'https://example.org/app/', backend: 'wasm', fetchCatalogue: async () => null, locateSae: async (_url, preferred) => preferred, discoverSaes: async () => [] });
+    await pg.start();
+    expect(engine.loadOptions.map((o) => o.backend)).toEqual(['wasm']);
+  });
+
   it('asks for a quick start and follows device notices: the move to WebGPU quietly, a lost GPU out loud', async () => {
     const { engine, pg } = make();
     await pg.start();
     expect(engine.loadOptions[0].quickStart).toBe(true);
+    expect(engine.loadOptions[0].backend).toBe('auto');
     expect(engine.listeners.length).toBe(1);
     const notices = pg.notices.length;
     engine.listeners[0]({ kind: 'device-upgraded', message: 'Now running on WebGPU (test gpu).', device: { backend: 'webgpu', adapter: 'test gpu' } });
