@@ -94,15 +94,27 @@ async function exists(url: string): Promise<boolean> {
 }
 
 /**
+ * The residual-stream SAE folders a model folder can hold under `sae/`, by the hook names SAELens publishes them
+ * under: `blocks.{L}.hook_resid_post` (the residual after block L) and `blocks.{L}.hook_resid_pre` for L >= 1 (the
+ * residual entering block L, i.e. after block L-1; gpt2-small-res-jb uses these). Block 0's resid_pre is the
+ * embedding output, which is not instrumented.
+ */
+export function residualHookCandidates(layers: number): string[] {
+  const n = Math.min(64, Math.max(0, layers));
+  const post = Array.from({ length: n }, (_, i) => `blocks.${i}.hook_resid_post`);
+  const pre = Array.from({ length: Math.max(0, n - 1) }, (_, i) => `blocks.${i + 1}.hook_resid_pre`);
+  return [...post, ...pre];
+}
+
+/**
  * The SAE folders a model folder holds, as hook names. A static server cannot list `sae/`, so this reads the layer
- * count from config.json and probes `sae/blocks.<i>.hook_resid_post/cfg.json` for each layer.
+ * count from config.json and probes `sae/<hook>/cfg.json` for each candidate (see residualHookCandidates).
  */
 export async function discoverSaes(modelFolderUrl: string): Promise<string[]> {
   const response = await fetch(new URL('config.json', modelFolderUrl));
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status} from ${response.url}`);
   const config = (await response.json()) as Record<string, unknown>;
-  const layers = Number(config.n_layer ?? config.num_hidden_layers ?? 0);
-  const hooks = Array.from({ length: Math.min(64, Math.max(0, layers)) }, (_, i) => `blocks.${i}.hook_resid_post`);
+  const hooks = residualHookCandidates(Number(config.n_layer ?? config.num_hidden_layers ?? 0));
   const found = await Promise.all(hooks.map((h) => exists(new URL(`sae/${h}/cfg.json`, modelFolderUrl).href)));
   return hooks.filter((_, i) => found[i]);
 }
@@ -113,6 +125,6 @@ export { exists as folderFileExists };
 export async function locateSae(modelFolderUrl: string, preferred: string): Promise<string> {
   if (await exists(new URL(`sae/${preferred}/cfg.json`, modelFolderUrl).href)) return preferred;
   const found = await discoverSaes(modelFolderUrl);
-  if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json)`);
+  if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json and blocks.<layer>.hook_resid_pre/cfg.json)`);
   return found[0];
 }
