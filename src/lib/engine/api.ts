@@ -66,11 +66,19 @@ export interface SaeInfo {
   dIn: number;
   dSae: number;
   architecture: string;
+  /** The SAE was trained with a BOS first (SAELens `prepend_bos`): analysis and generation prepend the tokenizer's BOS. */
+  prependBos?: boolean;
+  /** What the files leave uncertain, to show the user (e.g. "Norm scaling factor not saved ..."). */
+  warnings?: string[];
+  /** What was applied from outside the files, with its source (e.g. centring from SAELens's release registry). */
+  notes?: string[];
 }
 
 export interface TokenText {
   id: number;
   text: string;
+  /** A special token (BOS, EOS, chat-template marker): left out of rankings, colour scales and histograms by default. */
+  special?: boolean;
 }
 
 /** Per-token top latents: row t holds k (latent, activation) pairs, sorted by activation, descending. */
@@ -102,6 +110,8 @@ export interface SteeringSpec {
   terms: SteeringTerm[];
   /** Steer prompt and generated tokens, or only the generated ones. */
   positions: 'all' | 'generated';
+  /** Also steer special-token positions (BOS, chat-template markers); default false leaves them as they are. */
+  special?: boolean;
 }
 
 export interface SamplingOptions {
@@ -129,6 +139,8 @@ export interface GenerateRequest {
 export interface GeneratedToken {
   id: number;
   text: string;
+  /** A special token (see TokenText.special). */
+  special?: boolean;
   topIndices?: Int32Array;
   topValues?: Float32Array;
   monitor: Record<string, number>;

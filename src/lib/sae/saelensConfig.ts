@@ -92,7 +92,8 @@ export function readSaeLensConfig(raw: Record<string, unknown>): SaeLensConfig {
     if (typeof cfg.normalize_activations === 'boolean') cfg.normalize_activations = cfg.normalize_activations ? 'expected_average_only_in' : 'none';
     if (cfg.normalize_activations === undefined || cfg.normalize_activations === null) cfg.normalize_activations = 'none';
     const fromTop = Object.fromEntries(LLM_METADATA_KEYS.filter((key) => key in cfg).map((key) => [key, cfg[key]]));
-    metadata = { ...rawMetadata, ...fromTop };
+    // An explicit `metadata` object wins over the migrated top-level keys and their defaults.
+    metadata = { ...fromTop, ...rawMetadata };
   }
   const architecture = typeof cfg.architecture === 'string' ? cfg.architecture : 'standard';
   // A pre-6.0 "standard" config with activation_fn "topk" but no k would load in SAELens as plain ReLU: refuse.
