@@ -179,6 +179,7 @@ export class Playground {
       if (catalogueError !== undefined) this.notify('warning', `Feature labels unavailable: ${message(catalogueError)}`);
       this.model = model;
       this.sae = saeInfo;
+      for (const w of saeInfo.warnings ?? []) this.notify('warning', `SAE ${saeInfo.hookName}: ${w}`);
       this.catalogue = catalogue;
       this.loadedModel = id;
       this.experiment.model = id;
@@ -265,7 +266,7 @@ export class Playground {
         frequencyPenalty: 0,
         seed: e.sampling.seed,
       },
-      steering: { terms, positions: e.positions },
+      steering: { terms, positions: e.positions, special: e.steerSpecial === true },
       withBaseline: true,
       monitor: this.monitored,
       topK: TOP_K,

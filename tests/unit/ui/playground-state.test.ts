@@ -138,6 +138,10 @@ describe('Playground state', () => {
     pg.experiment.sampling.seed = 7;
     const r = pg.request();
     expect(r.withBaseline).toBe(true);
+    expect(r.steering.special).toBe(false);
+    pg.experiment.steerSpecial = true;
+    expect(pg.request().steering.special).toBe(true);
+    pg.experiment.steerSpecial = false;
     expect(r.sampling.seed).toBe(7);
     expect(r.steering.terms).toEqual([
       { kind: 'persona', personaId: 'preacher', strength: 1.5 },
