@@ -1,7 +1,7 @@
 // The model folders this build knows about. A static site cannot list a directory, so the picker probes each entry's
 // config.json and offers the ones that answer; a folder URL typed by the user is tried the same way.
 
-import { hubFolderUrl } from '../runtime/hub';
+import { DEFAULT_HUB, hubFolderUrl } from '../runtime/hub';
 
 export interface SaeEntry {
   /** Hook name, also the SAE's folder name under `sae/`. */
@@ -78,7 +78,35 @@ export function absoluteFolder(folder: string, base: string): string {
   return new URL(folder, base).href;
 }
 
+/**
+ * An SAE named independently of the model: a folder URL (anything containing "/") or a hub path
+ * `hf:owner/repo/sub/folder[@revision]`. Anything else is a hook name under the model folder's `sae/`.
+ */
+export function isExternalSae(saeId: string): boolean {
+  return saeId.startsWith(HUB_PREFIX) || saeId.includes('/');
+}
+
+/**
+ * `hf:owner/repo/sub/folder[@revision]` → `<hub>/owner/repo/resolve/<revision>/sub/folder/` (the repository part
+ * resolved by hubFolderUrl, as model repositories are). Throws HubRepoIdError for a malformed repository.
+ */
+export function hubSaeFolderUrl(path: string, hub: string = DEFAULT_HUB): string {
+  let rest = path.slice(HUB_PREFIX.length).trim().replace(/\/+$/, '');
+  let revision = '';
+  const at = rest.lastIndexOf('@');
+  if (at > rest.lastIndexOf('/')) {
+    revision = rest.slice(at);
+    rest = rest.slice(0, at);
+  }
+  const [owner = '', name = '', ...sub] = rest.split('/');
+  const repo = hubFolderUrl(`${owner}/${name}${revision}`, hub);
+  return repo + sub.filter((s) => s !== '').map(encodeURIComponent).map((s) => `${s}/`).join('');
+}
+
+/** The SAE folder to load: an external SAE's own folder, else `sae/<hook>/` inside the model folder. */
 export function saeFolder(model: ModelEntry, saeId: string): string {
+  if (saeId.startsWith(HUB_PREFIX)) return hubSaeFolderUrl(saeId);
+  if (isExternalSae(saeId)) return saeId.endsWith('/') ? saeId : `${saeId}/`;
   return `${model.folder}sae/${saeId}/`;
 }
 
@@ -123,6 +151,8 @@ export async function discoverSaes(modelFolderUrl: string): Promise<string[]> {
 export { exists as folderFileExists };
 
 export async function locateSae(modelFolderUrl: string, preferred: string): Promise<string> {
+  // An SAE from elsewhere is loaded as given: the engine's load says what is wrong with it, if anything.
+  if (isExternalSae(preferred)) return preferred;
   if (await exists(new URL(`sae/${preferred}/cfg.json`, modelFolderUrl).href)) return preferred;
   const found = await discoverSaes(modelFolderUrl);
   if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json and blocks.<layer>.hook_resid_pre/cfg.json)`);

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSae } from '../../../src/lib/sae/remote';
 import { SaeFormatError, UnsupportedSaeKindError } from '../../../src/lib/sae';
-import { discoverSaes, locateSae } from '../../../src/lib/ui/models';
+import { discoverSaes, hubSaeFolderUrl, isExternalSae, locateSae, resolveModel, saeFolder } from '../../../src/lib/ui/models';
 import { gemmaScope2Params, gemmaScopeNpz, randomSae, saeLensWeights } from './fixtures';
 
 const dIn = 8;
@@ -118,5 +118,27 @@ describe('SAE folders over HTTP', () => {
     const e = await fetchSae(folder('jbloom/GPT2-Small-SAEs-Reformatted', 'blocks.8.hook_mlp_out')).catch((x: Error) => x);
     expect(e).toBeInstanceOf(UnsupportedSaeKindError);
     expect((e as Error).message).toMatch(/MLP output \(blocks\.8\.hook_mlp_out\).*expected a residual-stream SAE/);
+  });
+
+  it('an SAE from anywhere: hf:owner/repo/sub/folder[@rev] and folder URLs, independent of the model', async () => {
+    expect(hubSaeFolderUrl('hf:jbloom/GPT2-Small-SAEs-Reformatted/blocks.8.hook_resid_pre', hub)).toBe(folder('jbloom/GPT2-Small-SAEs-Reformatted', 'blocks.8.hook_resid_pre'));
+    expect(hubSaeFolderUrl('hf:google/gemma-scope-2-270m-pt/resid_post/layer_2_width_16k_l0_small@v1.0', 'https://hub.example')).toBe(
+      'https://hub.example/google/gemma-scope-2-270m-pt/resolve/v1.0/resid_post/layer_2_width_16k_l0_small/',
+    );
+    expect(() => hubSaeFolderUrl('hf:not a repo/x')).toThrow(/is not a hub repository id/);
+    const sae = await fetchSae(hubSaeFolderUrl('hf:google/gemma-scope-2-270m-pt/resid_post/layer_2_width_16k_l0_small', hub));
+    expect(sae.config.layer).toBe(2);
+    const voices = resolveModel('voices');
+    expect(isExternalSae('blocks.1.hook_resid_post')).toBe(false);
+    expect(saeFolder(voices, 'blocks.1.hook_resid_post')).toBe('models/voices/sae/blocks.1.hook_resid_post/');
+    expect(saeFolder(voices, 'hf:jbloom/GPT2-Small-SAEs-Reformatted/blocks.8.hook_resid_pre')).toBe(
+      'https://huggingface.co/jbloom/GPT2-Small-SAEs-Reformatted/resolve/main/blocks.8.hook_resid_pre/',
+    );
+    expect(saeFolder(voices, 'https://example.org/saes/mine')).toBe('https://example.org/saes/mine/');
+    // An external SAE is not probed under the model's sae/ folder.
+    const model = folder('me/model', '').replace(/\/+$/, '/');
+    const before = served.length;
+    expect(await locateSae(model, 'hf:a/b/c')).toBe('hf:a/b/c');
+    expect(served.length).toBe(before);
   });
 });
