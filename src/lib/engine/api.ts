@@ -68,6 +68,8 @@ export interface SaeInfo {
   architecture: string;
   /** The SAE was trained with a BOS first (SAELens `prepend_bos`): analysis and generation prepend the tokenizer's BOS. */
   prependBos?: boolean;
+  /** Neuronpedia source id (e.g. "gpt2-small/8-res-jb") when the files or the release registry say it. */
+  neuronpediaId?: string;
   /** What the files leave uncertain, to show the user (e.g. "Norm scaling factor not saved ..."). */
   warnings?: string[];
   /** What was applied from outside the files, with its source (e.g. centring from SAELens's release registry). */

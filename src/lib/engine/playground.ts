@@ -24,7 +24,8 @@ import { checkSaeFitsModel, SaeError, SaeModelMismatchError, type SaeWeights } f
 import { fetchOptionalJson, fetchSae } from '../sae/remote';
 import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
 import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
-import { markSpecial, promptIdsForSae, saeInfoOf, specialTokenIds, unsteeredSpecialIds } from './specialTokens';
+import { saeInfoOf } from './saeInfo';
+import { markSpecial, promptIdsForSae, specialTokenIds, unsteeredSpecialIds } from './specialTokens';
 import type { MonitorSpec } from '../gpu/sae';
 import type { EngineNotice } from '../worker/protocol';
 

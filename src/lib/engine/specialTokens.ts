@@ -50,18 +50,3 @@ export function unsteeredSpecialIds(special: ReadonlySet<number>, promptIds: num
   const beyondEos = [...special].some((id) => !eosIds.includes(id));
   return inPrompt || beyondEos ? special : undefined;
 }
-
-/** SaeInfo for the UI: sizes, where it reads, and what the loader applied or could not know. */
-export function saeInfoOf(config: {
-  hookName: string;
-  layer: number;
-  dIn: number;
-  dSae: number;
-  architecture: string;
-  prependBos?: boolean;
-  warnings?: string[];
-  notes?: string[];
-}): SaeInfo {
-  const { hookName, layer, dIn, dSae, architecture, prependBos, warnings, notes } = config;
-  return { hookName, layer, dIn, dSae, architecture, prependBos, warnings: warnings ?? [], notes: notes ?? [] };
-}

@@ -241,6 +241,7 @@ export function loadSaeLens(
     layer,
     weightDtype: wEncT.dtype,
     prependBos: typeof meta.prepend_bos === 'boolean' ? meta.prepend_bos : undefined,
+    neuronpediaId: str(meta.neuronpedia_id) ?? known?.release.neuronpedia?.[known.folder],
     warnings,
     notes,
   };

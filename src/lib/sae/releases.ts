@@ -16,6 +16,8 @@ export interface KnownRelease {
   centerWritingWeights?: boolean;
   /** SAELens `saes[].norm_scaling_factor`, by folder: the `expected_average_only_in` factor the files do not hold. */
   normScalingFactor?: Record<string, number>;
+  /** SAELens `saes[].neuronpedia`, by folder: the Neuronpedia source whose explanations label this SAE. */
+  neuronpedia?: Record<string, string>;
   /** Where the facts come from. */
   source: string;
 }
@@ -29,6 +31,10 @@ export const KNOWN_RELEASES: KnownRelease[] = [
     model: 'gpt2-small',
     folders: [...Array.from({ length: 12 }, (_, i) => `blocks.${i}.hook_resid_pre`), 'blocks.11.hook_resid_post'],
     centerWritingWeights: true,
+    neuronpedia: {
+      ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`blocks.${i}.hook_resid_pre`, `gpt2-small/${i}-res-jb`])),
+      'blocks.11.hook_resid_post': 'gpt2-small/12-res-jb',
+    },
     source: `${YAML}, release gpt2-small-res-jb (config_overrides.model_from_pretrained_kwargs.center_writing_weights: true)`,
   },
   {

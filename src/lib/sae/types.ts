@@ -35,6 +35,8 @@ export interface SaeConfig {
    * configs default to true; Gemma Scope true as SAELens's loaders set it); undefined when the files do not say.
    */
   prependBos?: boolean;
+  /** Neuronpedia source id ("gpt2-small/8-res-jb"): SAELens metadata.neuronpedia_id, or the release registry. */
+  neuronpediaId?: string;
   /** Things the files leave uncertain that the page must show (e.g. a norm scaling factor that was not saved). */
   warnings?: string[];
   /** What was applied from outside the files, with its source (e.g. centring from SAELens's release registry). */
