@@ -26,6 +26,11 @@ export interface ModelSource {
   baseUrl: string;
   /** ONNX file inside the folder; default picks `onnx/model_q4.onnx` on WebGPU, else `onnx/model.onnx`. */
   onnxFile?: string;
+  /**
+   * The files of a folder opened from disk (`baseUrl` is then `local-folder://<id>/`), by relative path; the worker
+   * client attaches them, so the engine's realm can answer those URLs (runtime/localFolder.ts).
+   */
+  files?: Record<string, Blob>;
 }
 
 export interface LoadModelOptions {

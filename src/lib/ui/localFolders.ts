@@ -50,9 +50,11 @@ async function walk(entry: EntryLike, prefix: string, out: LocalFiles): Promise<
 
 /** A dropped folder (DataTransfer items, via webkitGetAsEntry): paths relative to the dropped folder. */
 export async function filesFromDrop(items: DataTransferItemList): Promise<{ name: string; files: LocalFiles }> {
-  const entries = [...items]
-    .map((item) => (item as DataTransferItem & { webkitGetAsEntry?: () => EntryLike | null }).webkitGetAsEntry?.())
-    .filter((e): e is EntryLike => !!e);
+  const entries: EntryLike[] = [];
+  for (const item of [...items]) {
+    const entry = (item.webkitGetAsEntry?.() ?? null) as unknown as EntryLike | null;
+    if (entry) entries.push(entry);
+  }
   const folder = entries.length === 1 && entries[0].isDirectory ? entries[0] : undefined;
   if (!folder) throw new LocalFolderError('Drop one folder (a model folder or an SAE folder), not loose files.');
   const all: LocalFiles = {};

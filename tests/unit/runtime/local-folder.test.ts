@@ -16,7 +16,7 @@ import { discoverSaes, saeFolder, resolveModel } from '../../../src/lib/ui/model
 import { folderKind } from '../../../src/lib/ui/localFolders';
 import { gemmaScopeNpz, randomSae, saeLensWeights } from '../sae/fixtures';
 
-const blob = (x: Uint8Array | object) => new Blob([x instanceof Uint8Array ? x : JSON.stringify(x)]);
+const blob = (x: Uint8Array | object) => new Blob([x instanceof Uint8Array ? new Uint8Array(x) : JSON.stringify(x)]);
 const sae = randomSae({ dIn: 64, dSae: 96, architecture: 'standard', seed: 8 });
 const jump = randomSae({ dIn: 64, dSae: 96, architecture: 'jumprelu', seed: 9 });
 const tiny = 'models/fixtures/tiny-gpt2';
@@ -47,7 +47,7 @@ describe('folders from disk', () => {
 
   it('an SAE folder from a folder picker (Gemma Scope 1 params.npz) loads; the worker side registers the same files', async () => {
     const npz = gemmaScopeNpz(jump);
-    const picked = [new File([npz], 'params.npz')];
+    const picked = [new File([new Uint8Array(npz)], 'params.npz')];
     Object.defineProperty(picked[0], 'webkitRelativePath', { value: 'layer_1/params.npz' });
     const { name, files } = filesFromPicker(picked);
     expect(name).toBe('layer_1');
