@@ -287,6 +287,7 @@ const playground = {
     return {
       ids: a.tokens.map((t) => t.id),
       texts: a.tokens.map((t) => t.text),
+      special: a.tokens.map((t) => t.special === true),
       k: a.top.k,
       indices: Array.from(a.top.indices),
       values: Array.from(a.top.values),
