@@ -15,9 +15,11 @@ interface AddedTokensSource {
 export function specialTokenIds(model: LanguageModel): Set<number> {
   const ids = new Set<number>(model.config.eosTokenIds);
   if (model.config.bosTokenId !== undefined) ids.add(model.config.bosTokenId);
-  // TextTokenizer keeps the @huggingface/tokenizers instance in a TypeScript-private field (runtime/tokenizer.ts).
-  const inner = (model.tokenizer as unknown as { tokenizer?: AddedTokensSource }).tokenizer;
-  for (const [id, token] of inner?.get_added_tokens_decoder?.() ?? []) if (token.special) ids.add(id);
+  const tok = model.tokenizer as unknown as { specialIds?: ReadonlySet<number>; tokenizer?: AddedTokensSource };
+  // A TextTokenizer that lists its special ids (tokenizer.json added_tokens with special: true) is asked directly;
+  // otherwise the @huggingface/tokenizers instance it keeps in a TypeScript-private field is.
+  if (tok.specialIds) for (const id of tok.specialIds) ids.add(id);
+  else for (const [id, token] of tok.tokenizer?.get_added_tokens_decoder?.() ?? []) if (token.special) ids.add(id);
   return ids;
 }
 
