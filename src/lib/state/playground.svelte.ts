@@ -179,7 +179,7 @@ export class Playground {
       if (catalogueError !== undefined) this.notify('warning', `Feature labels unavailable: ${message(catalogueError)}`);
       this.model = model;
       this.sae = saeInfo;
-      for (const w of saeInfo.warnings ?? []) this.notify('warning', `SAE ${saeInfo.hookName}: ${w}`);
+      for (const [kind, list] of [['warning', saeInfo.warnings], ['info', saeInfo.notes]] as const) for (const m of list ?? []) this.notify(kind, `SAE ${saeInfo.hookName}: ${m}`);
       this.catalogue = catalogue;
       this.loadedModel = id;
       this.experiment.model = id;
