@@ -192,9 +192,8 @@ export function loadSaeLens(
       foldFinetuningScalingFactor(wDec, scale, dIn);
       notes.push('Latent activations are multiplied by the saved per-latent scaling_factor before W_dec (SAELens finetuning_scaling_factor).');
     }
-  } else if (cfg.finetuningScalingFactor) {
-    throw new SaeFormatError(`${what}: cfg.json says finetuning_scaling_factor = true but sae_weights.safetensors has no "scaling_factor" tensor [${dSae}].`);
   }
+  // No tensor: SAELens sets finetuning_scaling_factor = false and decodes unscaled, whatever cfg.json said.
 
   if (normalize === 'expected_average_only_in') {
     const fromRelease = known?.release.normScalingFactor?.[known.folder];

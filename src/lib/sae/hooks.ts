@@ -1,6 +1,7 @@
 // Which tensor an SAE reads, from whatever its publisher wrote down (a TransformerLens hook name, a Hugging Face
 // module path, a folder name): only residual-stream SAEs can be encoded and steered at the model's residual taps.
 import { SaeFormatError, UnsupportedSaeKindError } from './errors';
+import { hubLocation } from './releases';
 
 export type SaeSiteKind = 'residual' | 'resid_mid' | 'mlp_out' | 'attn_out' | 'mlp_in' | 'transcoder' | 'embedding' | 'other';
 
@@ -82,6 +83,11 @@ export function residualHookName(layer: number): string {
 export function siteFromFolder(folder: string, what: string): SaeSite {
   const path = decodeURIComponent(folder.replace(/[?#].*$/, '')).replace(/\/+$/, '');
   const segments = path.split('/');
+  // Kind words are looked for where a publisher puts them (the hub repository and the folder inside it, or the
+  // folders under a model's sae/), not in a host or model folder name that happens to contain "mlp".
+  const hub = hubLocation(`${path}/`);
+  const saeAt = path.lastIndexOf('/sae/');
+  const scope = hub ? `${hub.repo}/${hub.folder}` : saeAt >= 0 ? path.slice(saeAt + 5) : segments.slice(-4).join('/');
   const leaf = segments[segments.length - 1] ?? '';
   // sparsify: the leaf folder is the hookpoint.
   const sparsify = leaf.match(/^(?:model\.)?(?:layers|h|transformer\.h|gpt_neox\.layers)\.(\d+)(?:\.(.+))?$/);
@@ -92,16 +98,16 @@ export function siteFromFolder(folder: string, what: string): SaeSite {
     return { ...siteFromHookName(`layers.${n}.${sub}`), hookName };
   }
   if (/^(model\.)?embed_tokens$/.test(leaf)) return { kind: 'embedding', layer: -1, hookName: leaf };
-  if (segments.some((s) => s === 'embedding')) return { kind: 'embedding', layer: -1, hookName: 'hook_embed' };
-  const layerMatch = path.match(/layer_(\d+)/);
+  if (scope.split('/').some((s) => s === 'embedding')) return { kind: 'embedding', layer: -1, hookName: 'hook_embed' };
+  const layerMatch = scope.match(/layer_(\d+)/);
   if (!layerMatch) {
     throw new SaeFormatError(
       `${what}: cannot tell which layer it reads: expected a config naming its hook, or a folder named like "layer_5" / "layers.5", found "${leaf}".`,
     );
   }
   const layer = Number(layerMatch[1]);
-  if (/transcoder|(^|\/)clt(\/|$)/.test(path)) return { kind: 'transcoder', layer, hookName: `blocks.${layer}.ln2.hook_normalized` };
-  if (/(^|[/_-])mlp(_out)?([/_-]|$)/.test(path)) return { kind: 'mlp_out', layer, hookName: `blocks.${layer}.hook_mlp_out` };
-  if (/(^|[/_-])att(n)?(_out)?([/_-]|$)/.test(path)) return { kind: 'attn_out', layer, hookName: `blocks.${layer}.hook_attn_out` };
+  if (/transcoder|(^|\/)clt(\/|$)/.test(scope)) return { kind: 'transcoder', layer, hookName: `blocks.${layer}.ln2.hook_normalized` };
+  if (/(^|[/_-])mlp(_out)?([/_-]|$)/.test(scope)) return { kind: 'mlp_out', layer, hookName: `blocks.${layer}.hook_mlp_out` };
+  if (/(^|[/_-])att(n)?(_out)?([/_-]|$)/.test(scope)) return { kind: 'attn_out', layer, hookName: `blocks.${layer}.hook_attn_out` };
   return { kind: 'residual', layer, hookName: residualHookName(layer) };
 }

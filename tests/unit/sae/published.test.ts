@@ -194,6 +194,9 @@ describe('scaling factors (issue 10 item 3)', () => {
     const refused = await caught(readSaeFolder(memoryFolder('sae/a/', { 'cfg.json': v6({ finetuning_scaling_factor: false }), 'sae_weights.safetensors': weights })));
     expect(refused).toBeInstanceOf(SaeFormatError);
     expect(refused.message).toMatch(/"scaling_factor" vector that is not all ones.*finetuning_scaling_factor = false: expected true/);
+    // finetuning_scaling_factor without the tensor decodes unscaled (SAELens sets the flag to false).
+    const flagOnly = await readSaeFolder(memoryFolder('sae/a/', { 'cfg.json': v6({ finetuning_scaling_factor: true }), 'sae_weights.safetensors': saeLensWeights(s) }));
+    expect(Array.from(flagOnly.wDec)).toEqual(Array.from(s.wDec));
     // An all-ones vector is dropped, as SAELens drops it.
     const ones = saeLensWeights(s, { scaling_factor: { shape: [dSae], data: new Float32Array(dSae).fill(1) } });
     const plain = await readSaeFolder(memoryFolder('sae/a/', { 'cfg.json': v6({}), 'sae_weights.safetensors': ones }));
@@ -252,6 +255,9 @@ describe('SAE kinds (issue 10 item 6)', () => {
     expect(att.message).toMatch(/attention output/);
     const embedding = await caught(readSaeFolder(memoryFolder('hub/google/gemma-scope-2b-pt-res/resolve/main/embedding/width_4k/average_l0_6/', { 'params.npz': npz })));
     expect(embedding.message).toMatch(/token embeddings \(hook_embed\)/);
+    // Kind words count only where publishers put them: a model folder named "my-mlp-model" holds a residual SAE.
+    const local = await readSaeFolder(memoryFolder('http://127.0.0.1:9/models/my-mlp-model/sae/layer_3/', { 'params.npz': npz }));
+    expect(local.config).toMatchObject({ layer: 3, hookName: 'blocks.3.hook_resid_post' });
     const broken = await caught(readSaeFolder(memoryFolder('sae/layer_3/', { 'params.npz': npz.subarray(0, 100) })));
     expect(broken.message).toMatch(/params\.npz is not a readable zip archive/);
   });
