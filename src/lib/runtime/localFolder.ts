@@ -27,11 +27,17 @@ export function openLocalFolder(name: string, files: LocalFiles): string {
   return `${LOCAL_FOLDER_SCHEME}//${id}/`;
 }
 
-/** Registers files under an existing base URL (the worker side, given the page's files). */
+/**
+ * Registers files under a base URL (the worker side, given the page's files for a folder or one of its subfolders,
+ * paths relative to that URL); files already registered for the folder are kept.
+ */
 export function registerLocalFolder(baseUrl: string, files: LocalFiles): void {
   const id = folderKey(baseUrl);
   if (!id) throw new TypeError(`${baseUrl} is not a local-folder:// URL.`);
-  folders.set(id, files);
+  const prefix = decodeURIComponent(new URL(baseUrl).pathname).replace(/^\/+/, '');
+  const all = { ...(folders.get(id) ?? {}) };
+  for (const [path, blob] of Object.entries(files)) all[prefix + path] = blob;
+  folders.set(id, all);
 }
 
 /** The files under a local base URL (its subfolders included, paths relative to it), for handing to a worker. */

@@ -41,8 +41,15 @@ describe('folders from disk', () => {
     const loaded = await fetchSae(saeFolder(resolveModel(url), 'blocks.1.hook_resid_pre'));
     expect(loaded.config).toMatchObject({ format: 'saelens', layer: 0, applyBDecToInput: true });
     expect(Array.from(loaded.wDec)).toEqual(Array.from(sae.wDec));
-    // What a worker is handed for the SAE folder: its files, relative to it.
-    expect(Object.keys(localFilesUnder(`${url}sae/blocks.1.hook_resid_pre/`)!).sort()).toEqual(['cfg.json', 'sae_weights.safetensors']);
+    // What a worker is handed for the SAE folder: its files, relative to it; registered there (after the model
+    // folder's files, as a worker gets them), the model's files and the SAE's both answer.
+    const saeFiles = localFilesUnder(`${url}sae/blocks.1.hook_resid_pre/`)!;
+    expect(Object.keys(saeFiles).sort()).toEqual(['cfg.json', 'sae_weights.safetensors']);
+    const worker = 'local-folder://worker-copy-1/';
+    registerLocalFolder(worker, localFilesUnder(url)!);
+    registerLocalFolder(`${worker}sae/blocks.1.hook_resid_pre/`, saeFiles);
+    expect((await fetchLocal(`${worker}config.json`)).status).toBe(200);
+    expect((await fetchSae(`${worker}sae/blocks.1.hook_resid_pre/`)).config.layer).toBe(0);
   });
 
   it('an SAE folder from a folder picker (Gemma Scope 1 params.npz) loads; the worker side registers the same files', async () => {
