@@ -9,6 +9,10 @@ import { syncExperiment } from './lib/state/sync.svelte';
 import { restoreExperiment, safeLocalStorage } from './lib/ui/persistence';
 import { registerServiceWorker } from './lib/ui/service-worker';
 import { readBackendPreference } from './lib/ui/backend-preference';
+import { installLocalFolderFetch } from './lib/runtime/localFolder';
+
+// Folders opened from disk are answered by fetch on this page (and in the engine worker), never uploaded.
+installLocalFolderFetch();
 
 const storage = safeLocalStorage();
 const backendPreference = readBackendPreference(location.search);

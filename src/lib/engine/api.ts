@@ -29,6 +29,11 @@ export interface ModelSource {
    * link gives the same text on WebGPU and WASM), else `onnx/model.onnx`.
    */
   onnxFile?: string;
+  /**
+   * The files of a folder opened from disk (`baseUrl` is then `local-folder://<id>/`), by relative path; the worker
+   * client attaches them, so the engine's realm can answer those URLs (runtime/localFolder.ts).
+   */
+  files?: Record<string, Blob>;
 }
 
 export interface LoadModelOptions {
@@ -83,11 +88,21 @@ export interface SaeInfo {
   dIn: number;
   dSae: number;
   architecture: string;
+  /** The SAE was trained with a BOS first (SAELens `prepend_bos`): analysis and generation prepend the tokenizer's BOS. */
+  prependBos?: boolean;
+  /** Neuronpedia source id (e.g. "gpt2-small/8-res-jb") when the files or the release registry say it. */
+  neuronpediaId?: string;
+  /** What the files leave uncertain, to show the user (e.g. "Norm scaling factor not saved ..."). */
+  warnings?: string[];
+  /** What was applied from outside the files, with its source (e.g. centring from SAELens's release registry). */
+  notes?: string[];
 }
 
 export interface TokenText {
   id: number;
   text: string;
+  /** A special token (BOS, EOS, chat-template marker): left out of rankings, colour scales and histograms by default. */
+  special?: boolean;
 }
 
 /** Per-token top latents: row t holds k (latent, activation) pairs, sorted by activation, descending. */
@@ -119,6 +134,8 @@ export interface SteeringSpec {
   terms: SteeringTerm[];
   /** Steer prompt and generated tokens, or only the generated ones. */
   positions: 'all' | 'generated';
+  /** Also steer special-token positions (BOS, chat-template markers); default false leaves them as they are. */
+  special?: boolean;
 }
 
 export interface SamplingOptions {
@@ -146,6 +163,8 @@ export interface GenerateRequest {
 export interface GeneratedToken {
   id: number;
   text: string;
+  /** A special token (see TokenText.special). */
+  special?: boolean;
   topIndices?: Int32Array;
   topValues?: Float32Array;
   monitor: Record<string, number>;

@@ -24,6 +24,8 @@ import { checkSaeFitsModel, SaeError, SaeModelMismatchError, type SaeWeights } f
 import { fetchOptionalJson, fetchSae } from '../sae/remote';
 import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
 import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
+import { saeInfoOf } from './saeInfo';
+import { markSpecial, promptIdsForSae, specialTokenIds, unsteeredSpecialIds } from './specialTokens';
 import type { MonitorSpec } from '../gpu/sae';
 import type { EngineNotice } from '../worker/protocol';
 
@@ -145,13 +147,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     if (!model.layers.includes(weights.config.layer)) {
       throw new SaeModelMismatchError(`SAE reads layer ${weights.config.layer}, which is not instrumented (instrumented: ${model.layers.join(', ')}).`);
     }
-    const info: SaeInfo = {
-      hookName: weights.config.hookName,
-      layer: weights.config.layer,
-      dIn: weights.config.dIn,
-      dSae: weights.config.dSae,
-      architecture: weights.config.architecture,
-    };
+    const info = saeInfoOf(weights.config);
     const shape = { layer: info.layer, dIn: info.dIn, dSae: info.dSae };
     const presets = personasJson ? parsePersonasJson(personasJson, shape) : [];
     onProgress?.({ stage: 'sae', message: 'Uploading SAE to the GPU' });
@@ -215,7 +211,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
 
   async #analyse(model: LanguageModel, prompt: string, topK: number): Promise<Analysis> {
     const sae = this.#requireSae();
-    const ids = model.encode(prompt);
+    const ids = promptIdsForSae(model, prompt, sae.info);
     const layer = sae.info.layer;
     sae.backend.setMonitors(this.#monitorSpecs('all'));
     let analysis: Analysis | null = null;
@@ -242,7 +238,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
   }
 
   #tokenTexts(ids: number[]): TokenText[] {
-    return ids.map((id, i) => ({ id, text: this.#piece(ids, i) }));
+    return markSpecial(ids.map((id, i) => ({ id, text: this.#piece(ids, i) })), specialTokenIds(this.#requireModel()));
   }
 
   /** Text token i adds after the tokens before it (the tokenizer cannot decode an empty prefix). */
@@ -258,14 +254,18 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const sae = this.#requireSae();
     const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
     const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);
-    const ids = model.encode(request.prompt);
+    const ids = promptIdsForSae(model, request.prompt, sae.info);
     const rows = request.withBaseline ? 2 : 1;
     const steeredRows: RowSteering[] = Array.from({ length: rows }, (_, r) =>
       r === rows - 1 ? steering.additive : { latents: [], vectors: [] },
     );
     const layer = sae.info.layer;
     const positions = request.steering.positions;
-    const steerMap = new Map([[layer, { vectors: sae.backend.steering(steeredRows), positions }]]);
+    const special = specialTokenIds(model);
+    const unsteeredIds = request.steering.special ? undefined : unsteeredSpecialIds(special, ids, model.config.eosTokenIds);
+    // Per-position masking is built on the CPU: compose these (small) vectors there too.
+    const vectors = unsteeredIds ? new CpuSaeBackend(sae.weights).steering(steeredRows) : sae.backend.steering(steeredRows);
+    const steerMap = new Map([[layer, { vectors, positions }]]);
     const clampMap = steering.clamps.length ? new Map([[layer, this.#clampFeed(sae.weights, steering.clamps, rows, positions)]]) : undefined;
     sae.backend.setMonitors(this.#monitorSpecs(request.monitor));
     const wantsSae = request.topK > 0 || request.monitor.length > 0;
@@ -290,6 +290,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           return {
             id,
             text,
+            ...(special.has(id) ? { special: true } : {}),
             topIndices: r && request.topK > 0 ? r.indices.slice(row * r.k, row * r.k + Math.min(request.topK, r.k)) : undefined,
             topValues: r && request.topK > 0 ? r.values.slice(row * r.k, row * r.k + Math.min(request.topK, r.k)) : undefined,
             monitor,
@@ -306,6 +307,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         sampling: request.sampling,
         seed: request.sampling.seed,
         steering: steerMap,
+        unsteeredIds,
         clamp: clampMap,
         capture: wantsSae ? [layer] : [],
         signal: abort.signal,
@@ -337,7 +339,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           // The extra step's token is dropped; a row that reached it simply ran to length.
           const stopReason = row.tokens.length > tokens.length ? 'length' : row.stopReason;
           const all = [...ids, ...tokens];
-          return { tokens: tokens.map((id, i) => ({ id, text: this.#piece(all, ids.length + i) })), text: tok.decode(tokens), stopReason };
+          return { tokens: markSpecial(tokens.map((id, i) => ({ id, text: this.#piece(all, ids.length + i) })), special), text: tok.decode(tokens), stopReason };
         }),
         decodeTokensPerSecond: result.decodeTokensPerSecond,
       };

@@ -30,6 +30,11 @@ export interface GenerationOptions {
   contextLength: number;
   steering?: Map<number, LayerSteering>;
   clamp?: Map<number, LayerClamp>;
+  /**
+   * Token ids (special tokens: BOS, chat-template markers) whose positions get no additive steering. Needs
+   * Float32Array steering vectors: the per-position layout is built on the CPU for the steps that feed one.
+   */
+  unsteeredIds?: ReadonlySet<number>;
   /** Layers whose residual each step hands to `onStep`. */
   capture?: number[];
   /**
@@ -110,7 +115,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
       const ids = sequences.map((s) => s.slice(first));
       const t0 = performance.now();
       const out = await session.step(
-        { ids, steer: steerFeeds(o, prefill, rows, session.shape.hidden), clamp: clampFeeds(o, prefill, rows), capture: o.capture },
+        { ids, steer: steerFeeds(o, prefill, rows, session.shape.hidden, ids), clamp: clampFeeds(o, prefill, rows), capture: o.capture },
         useCache,
       );
       const tokens: number[] = [];
@@ -158,7 +163,23 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   return { rows: results, prefillMs, decodeMs, decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0 };
 }
 
-function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden: number): Map<number, SteerSource> | undefined {
+/**
+ * [rows, positions, hidden] steering with zeros at the positions whose token is in `unsteered`, or undefined when
+ * no fed position holds one (the [rows, 1, hidden] broadcast then applies as is).
+ */
+export function maskSteering(vectors: Float32Array, ids: number[][], unsteered: ReadonlySet<number>, hidden: number): Float32Array | undefined {
+  if (!ids.some((row) => row.some((id) => unsteered.has(id)))) return undefined;
+  const positions = ids[0].length;
+  const out = new Float32Array(ids.length * positions * hidden);
+  ids.forEach((row, r) =>
+    row.forEach((id, p) => {
+      if (!unsteered.has(id)) out.set(vectors.subarray(r * hidden, (r + 1) * hidden), (r * positions + p) * hidden);
+    }),
+  );
+  return out;
+}
+
+function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden: number, ids: number[][]): Map<number, SteerSource> | undefined {
   if (!o.steering) return undefined;
   const feeds = new Map<number, SteerSource>();
   for (const [layer, s] of o.steering) {
@@ -168,6 +189,12 @@ function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden
         `Steering at layer ${layer} needs ${rows} rows × ${hidden} floats (${rows * hidden}); got ${size}.`,
       );
     if (prefill && s.positions === 'generated') continue; // absent = zeros
+    if (o.unsteeredIds?.size) {
+      if (!(s.vectors instanceof Float32Array)) throw new InvalidRequestError('unsteeredIds needs Float32Array steering vectors, got a GPU buffer.');
+      const masked = maskSteering(s.vectors, ids, o.unsteeredIds, hidden);
+      feeds.set(layer, { data: masked ?? s.vectors });
+      continue;
+    }
     feeds.set(layer, s.vectors instanceof Float32Array ? { data: s.vectors } : { gpuBuffer: s.vectors });
   }
   return feeds;

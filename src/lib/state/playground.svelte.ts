@@ -182,6 +182,7 @@ export class Playground {
       if (catalogueError !== undefined) this.notify('warning', `Feature labels unavailable: ${message(catalogueError)}`);
       this.model = model;
       this.sae = saeInfo;
+      for (const [kind, list] of [['warning', saeInfo.warnings], ['info', saeInfo.notes]] as const) for (const m of list ?? []) this.notify(kind, `SAE ${saeInfo.hookName}: ${m}`);
       this.catalogue = catalogue;
       this.loadedModel = id;
       this.experiment.model = id;
@@ -268,7 +269,7 @@ export class Playground {
         frequencyPenalty: 0,
         seed: e.sampling.seed,
       },
-      steering: { terms, positions: e.positions },
+      steering: { terms, positions: e.positions, special: e.steerSpecial === true },
       withBaseline: true,
       monitor: this.monitored,
       topK: TOP_K,

@@ -45,6 +45,8 @@ export interface Experiment {
   custom: CustomPersona[];
   sampling: Sampling;
   positions: 'all' | 'generated';
+  /** Also steer special-token positions (BOS, chat-template markers); off by default. */
+  steerSpecial?: boolean;
   /** Latent that colours the token view; null = the strongest latent on the text. */
   selectedLatent: number | null;
   watch: Watch | null;

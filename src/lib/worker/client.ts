@@ -13,6 +13,7 @@ import type {
   SaeInfo,
   TokenEvent,
 } from '../engine/api';
+import { localFilesUnder } from '../runtime/localFolder';
 import {
   fromWireError,
   type EngineNotice,
@@ -98,11 +99,16 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
 
   loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, ...rest } = options;
-    return this.call({ type: 'loadModel', source: { ...source, baseUrl: absolute(source.baseUrl) }, options: rest }, { onProgress });
+    const baseUrl = absolute(source.baseUrl);
+    // A folder opened from disk lives in this page: its files (Blobs, not copied) go with the request.
+    const files = source.files ?? localFilesUnder(baseUrl);
+    return this.call({ type: 'loadModel', source: { ...source, baseUrl, ...(files ? { files } : {}) }, options: rest }, { onProgress });
   }
 
   loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo> {
-    return this.call({ type: 'loadSae', baseUrl: absolute(baseUrl) }, { onProgress });
+    const url = absolute(baseUrl);
+    const files = localFilesUnder(url);
+    return this.call({ type: 'loadSae', baseUrl: url, ...(files ? { files } : {}) }, { onProgress });
   }
 
   personas(): Promise<PersonaPreset[]> {

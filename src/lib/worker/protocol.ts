@@ -16,7 +16,7 @@ import type {
 
 export type EngineRequest =
   | { id: number; type: 'loadModel'; source: ModelSource; options: Omit<LoadModelOptions, 'onProgress'> }
-  | { id: number; type: 'loadSae'; baseUrl: string }
+  | { id: number; type: 'loadSae'; baseUrl: string; files?: Record<string, Blob> }
   | { id: number; type: 'personas' }
   | { id: number; type: 'definePersona'; persona: PersonaPreset }
   | { id: number; type: 'removePersona'; personaId: string }

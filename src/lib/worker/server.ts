@@ -1,6 +1,7 @@
 // The worker side of the protocol, independent of which engine it serves, so it is testable with any
 // PlaygroundEngine over a MessageChannel. Arrays in token events and in analyse/generate results are transferred:
 // the engine must not keep references to arrays it hands out there.
+import { registerLocalFolder } from '../runtime/localFolder';
 import type { PlaygroundEngine } from '../engine/api';
 import { toWireError, transferables, type EngineReply, type EngineRequest, type NoticeSource, type Port } from './protocol';
 
@@ -29,12 +30,14 @@ export function serveEngine(port: Port, engine: () => Promise<PlaygroundEngine>)
       let value: unknown;
       switch (request.type) {
         case 'loadModel':
+          if (request.source.files) registerLocalFolder(request.source.baseUrl, request.source.files);
           value = await e.loadModel(request.source, {
             ...request.options,
             onProgress: (progress) => reply({ id, type: 'progress', progress }),
           });
           break;
         case 'loadSae':
+          if (request.files) registerLocalFolder(request.baseUrl, request.files);
           value = await e.loadSae(request.baseUrl, (progress) => reply({ id, type: 'progress', progress }));
           break;
         case 'personas':

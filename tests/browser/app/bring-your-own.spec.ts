@@ -1,0 +1,45 @@
+// Bringing published work into the built app: Neuronpedia labels imported as feature labels, an SAE chosen by folder
+// URL through "Other SAE…" and kept in the link across a reload, and a model folder opened from disk (the folder
+// picker) loading through the same loaders, nothing uploaded.
+import { expect, test } from '@playwright/test';
+import { appUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
+
+const SAE_DIR = `models/${MODEL}/sae/blocks.1.hook_resid_post/`;
+
+test('Neuronpedia labels replace the SAE’s own in the feature list', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  const rows = Array.from({ length: 4096 }, (_, i) => JSON.stringify({ modelId: 'voices', layer: '1-res', index: String(i), description: `np label ${i}`, typeName: 'oai_token-act-pair' }));
+  await page.getByTestId('label-mode').selectOption('instead');
+  // More rows than latents: refused by size, naming both.
+  await page.getByTestId('label-import').setInputFiles({ name: 'batch-0.jsonl', mimeType: 'application/json', buffer: Buffer.from(rows.join('\n')) });
+  await expect(page.getByTestId('notice-error')).toContainText(/labels latent 4095, but this SAE has \d+ latents/);
+  const fitting = rows.slice(0, 64).join('\n');
+  await page.getByTestId('label-import').setInputFiles({ name: 'batch-0.jsonl', mimeType: 'application/json', buffer: Buffer.from(fitting) });
+  await expect(page.getByTestId('notice-info')).toContainText('Imported 64 Neuronpedia labels (voices/1-res) instead of');
+  await page.getByTestId('feature-search').fill('np label 7');
+  await expect(page.getByTestId('feature-item').filter({ hasText: /^.*np label 7\b/ }).first()).toBeVisible();
+});
+
+test('an SAE by folder URL through "Other SAE…" is kept in the link and reloads', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  await page.getByTestId('sae-select').selectOption('__other');
+  await page.getByTestId('sae-folder').fill(SAE_DIR);
+  await page.getByTestId('sae-load').click();
+  await waitForModel(page);
+  await expect(page).toHaveURL(new RegExp(`[?&]s=${encodeURIComponent(SAE_DIR).replace(/%2F/g, '(%2F|/)')}`));
+  await page.reload();
+  await waitForAnalysis(page);
+  await expect(page.getByTestId('sae-select')).toHaveValue(SAE_DIR);
+});
+
+test('a model folder opened from disk loads with its own SAE', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  await page.getByTestId('open-folder').setInputFiles(`models/${MODEL}`);
+  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'loading');
+  await waitForAnalysis(page);
+  await expect(page).toHaveURL(/[?&]m=local-folder/);
+  await expect(page.getByTestId('sae-select')).toHaveValue('blocks.1.hook_resid_post');
+});
