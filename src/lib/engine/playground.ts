@@ -231,14 +231,10 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return analysis!;
   }
 
+  /** Each token's text; a character split across tokens sits on the token that completes it (see PieceStream). */
   #tokenTexts(ids: number[]): TokenText[] {
-    return ids.map((id, i) => ({ id, text: this.#piece(ids, i) }));
-  }
-
-  /** Text token i adds after the tokens before it (the tokenizer cannot decode an empty prefix). */
-  #piece(ids: number[], i: number): string {
-    const tok = this.#requireModel().tokenizer;
-    return i === 0 ? tok.decode([ids[0]]) : tok.pieceAt(ids, i);
+    const pieces = this.#requireModel().tokenizer.pieces(ids);
+    return ids.map((id, i) => ({ id, text: pieces[i] }));
   }
 
   async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
@@ -262,7 +258,12 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const abort = new AbortController();
     this.#abort = abort;
     const tok = model.tokenizer;
-    const sequences = Array.from({ length: rows }, () => [...ids]);
+    // One incremental decoder per row, primed with the prompt, so streamed pieces equal the final ones.
+    const streams = Array.from({ length: rows }, () => {
+      const s = tok.stream();
+      for (const id of ids) s.step(id);
+      return s;
+    });
     const d = sae.info.dIn;
     // A token's latents are read at its own position, which the model computes one step after choosing it: events
     // go out one step late, and the runtime runs one extra step whose chosen token is discarded.
@@ -274,7 +275,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       const event: TokenEvent = {
         step,
         rows: tokens.map((id, row): GeneratedToken => {
-          const text = id >= 0 ? (sequences[row].push(id), this.#piece(sequences[row], sequences[row].length - 1)) : '';
+          const text = id >= 0 ? streams[row].step(id) : '';
           const monitor: Record<string, number> = {};
           if (r) for (const [pid, values] of Object.entries(r.monitor)) monitor[pid] = values[row];
           return {
@@ -326,8 +327,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           const tokens = row.tokens.slice(0, request.sampling.maxNewTokens);
           // The extra step's token is dropped; a row that reached it simply ran to length.
           const stopReason = row.tokens.length > tokens.length ? 'length' : row.stopReason;
-          const all = [...ids, ...tokens];
-          return { tokens: tokens.map((id, i) => ({ id, text: this.#piece(all, ids.length + i) })), text: tok.decode(tokens), stopReason };
+          const pieces = tok.pieces([...ids, ...tokens]).slice(ids.length);
+          return { tokens: tokens.map((id, i) => ({ id, text: pieces[i] })), text: pieces.join(''), stopReason };
         }),
         decodeTokensPerSecond: result.decodeTokensPerSecond,
       };
