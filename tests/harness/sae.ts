@@ -229,14 +229,14 @@ const playground = {
         terms: request.steering.terms.map((t) => (t.kind === 'vector' ? { ...t, vector: Float32Array.from(t.vector) } : t)),
       },
     } as GenerateRequest;
-    const events: { step: number; rows: { id: number; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
+    const events: { step: number; rows: { id: number; text: string; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
     const result = await engine!.generate(req, (e) =>
       events.push({
         step: e.step,
-        rows: e.rows.map((r) => ({ id: r.id, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
+        rows: e.rows.map((r) => ({ id: r.id, text: r.text, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
       }),
     );
-    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
+    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), texts: r.tokens.map((t) => t.text), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
   },
   definePersona: (p: Omit<PersonaPreset, 'vector'> & { vector?: number[] }) =>
     caught(async () => {

@@ -11,3 +11,4 @@ export {
   type InstrumentResult,
 } from './instrument';
 export { describeIO, type GraphIO, type TensorSpec } from './io';
+export { elemTypeOf } from './dtype';
