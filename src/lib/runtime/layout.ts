@@ -1,7 +1,7 @@
 // What a decoder graph wants fed, read from its declared inputs and outputs: the names and dtypes that Optimum,
 // transformers.js and onnxruntime-genai exports use, so we feed what the graph declares instead of guessing. A graph
 // outside these layouts gets one typed error that lists its inputs and what we can drive.
-import type { GraphIO, TensorSpec } from '../graph';
+import type { GraphIO, GraphProto, TensorSpec } from '../graph';
 import { MergedDecoderError, UnsupportedGraphError } from './errors';
 
 /** ORT tensor types we feed or read. */
@@ -147,4 +147,24 @@ export function halfToFloat(h: number): number {
 export function halfsToFloats(data: ArrayLike<number>): Float32Array {
   if (data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
   return Float32Array.from(data);
+}
+
+/**
+ * ONNX files tried, in order, when the caller names none. File names are transformers.js's
+ * (`model${suffix}.onnx`, suffixes from src/utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING: '' fp32, '_q4', '_fp16',
+ * '_q4f16'); a plain single-graph file always wins over Optimum's `decoder_model_merged.onnx`, which comes last only
+ * so that a folder holding nothing else gets the typed MergedDecoderError instead of a missing-file message.
+ */
+export function onnxCandidates(backend: 'webgpu' | 'wasm'): string[] {
+  const plain = backend === 'webgpu'
+    ? ['model_q4.onnx', 'model.onnx', 'model_q4f16.onnx', 'model_fp16.onnx']
+    : ['model.onnx', 'model_q4.onnx', 'model_fp16.onnx', 'model_q4f16.onnx'];
+  return [...plain, 'decoder_model_merged.onnx'].map((f) => `onnx/${f}`);
+}
+
+/** True when the graph holds float16 weights or exchanges float16 tensors: on WebGPU it needs `shader-f16`. */
+export function usesFloat16(graph: GraphProto): boolean {
+  const FLOAT16 = 10;
+  if (graph.initializer.some((t) => t.dataType === FLOAT16)) return true;
+  return [...graph.input, ...graph.output].some((v) => v.type?.value.case === 'tensorType' && v.type.value.value.elemType === FLOAT16);
 }
