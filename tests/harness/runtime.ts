@@ -135,7 +135,7 @@ async function exportGreedy(base: string, backend: 'webgpu' | 'wasm', n = 64) {
       out.captures.get(l)!.dispose();
     }
     const logits = maxAbsDiff(out.lastLogits, p.logits_last);
-    return { device: m.device, layout: decoder.layout, cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: (p.greedy_64 ?? []).slice(0, n), residual, logits };
+    return { device: m.device, layout: decoder.layout, headDim: decoder.shape.headDim, cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: (p.greedy_64 ?? []).slice(0, n), residual, logits };
   } finally {
     await m.dispose();
   }

@@ -15,7 +15,7 @@ import type {
   Progress,
   SaeInfo,
   TokenEvent,
-  TokenText,
+  PromptMode,
 } from './api';
 import { GREEDY, LanguageModel, type LayerClamp, type StepEvent } from '../runtime';
 import { resolveUrl } from '../runtime/loader';
@@ -114,6 +114,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       vocabSize: c.vocab,
       contextLength: c.contextLength,
       device: model.device,
+      chatTemplate: !!model.tokenizer.chat,
     };
     // The SAE belongs to the previous model's device and sizes: drop it; the UI reloads it for the new model.
     this.#disposeSae();
@@ -186,11 +187,11 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return chosen.map((p) => ({ id: p.id, latents: p.defaultUse === 'latents' || !p.vector ? p.latents : [], vector: p.defaultUse === 'vector' ? p.vector : undefined }));
   }
 
-  async analyse(prompt: string, topK: number): Promise<Analysis> {
+  async analyse(prompt: string, topK: number, mode: PromptMode = 'text'): Promise<Analysis> {
     const model = this.#requireModel();
     // Once the move to WebGPU has begun, work waits for it (the SAE backend follows the model's device).
     if (model.upgradeRunning) await model.upgrade();
-    const analysis = await this.#analyse(model, prompt, topK);
+    const analysis = await this.#analyse(model, prompt, topK, mode);
     // Quick start: the first answer came from WASM; build the WebGPU session now, in the background.
     if (model.upgradePending) void this.#upgradeInBackground(model, prompt);
     return analysis;
@@ -203,9 +204,9 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     await this.#analyse(model, prompt, 1).catch(() => undefined);
   }
 
-  async #analyse(model: LanguageModel, prompt: string, topK: number): Promise<Analysis> {
+  async #analyse(model: LanguageModel, prompt: string, topK: number, mode: PromptMode = 'text'): Promise<Analysis> {
     const sae = this.#requireSae();
-    const ids = model.encode(prompt);
+    const ids = model.encode(prompt, mode);
     const layer = sae.info.layer;
     sae.backend.setMonitors(this.#monitorSpecs('all'));
     let analysis: Analysis | null = null;
@@ -220,7 +221,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         const T = ids.length;
         const r = await sae.backend.analyse(captured, { offset: 0, rowStride: T * sae.info.dIn, tokensPerRow: T, tokens: T }, topK);
         analysis = {
-          tokens: this.#tokenTexts(ids),
+          tokens: model.tokenizer.tokenTexts(ids),
           top: { k: r.k, indices: r.indices, values: r.values },
           reconstructionError: r.reconstructionError,
           monitor: r.monitor,
@@ -231,11 +232,6 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return analysis!;
   }
 
-  /** Each token's text; a character split across tokens sits on the token that completes it (see PieceStream). */
-  #tokenTexts(ids: number[]): TokenText[] {
-    const pieces = this.#requireModel().tokenizer.pieces(ids);
-    return ids.map((id, i) => ({ id, text: pieces[i] }));
-  }
 
   async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     const model = this.#requireModel();
@@ -244,7 +240,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const sae = this.#requireSae();
     const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
     const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);
-    const ids = model.encode(request.prompt);
+    const ids = model.encode(request.prompt, request.promptMode);
     const rows = request.withBaseline ? 2 : 1;
     const steeredRows: RowSteering[] = Array.from({ length: rows }, (_, r) =>
       r === rows - 1 ? steering.additive : { latents: [], vectors: [] },
@@ -327,8 +323,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           const tokens = row.tokens.slice(0, request.sampling.maxNewTokens);
           // The extra step's token is dropped; a row that reached it simply ran to length.
           const stopReason = row.tokens.length > tokens.length ? 'length' : row.stopReason;
-          const pieces = tok.pieces([...ids, ...tokens]).slice(ids.length);
-          return { tokens: tokens.map((id, i) => ({ id, text: pieces[i] })), text: pieces.join(''), stopReason };
+          const texts = tok.tokenTexts([...ids, ...tokens]).slice(ids.length);
+          return { tokens: texts, text: texts.map((t) => t.text).join(''), stopReason };
         }),
         decodeTokensPerSecond: result.decodeTokensPerSecond,
       };

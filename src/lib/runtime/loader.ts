@@ -74,6 +74,16 @@ export async function fetchJson(url: string, signal?: AbortSignal): Promise<Reco
   }
 }
 
+/** A text file the folder may lack (404 or an HTML fallback page → undefined). */
+export async function fetchOptionalText(url: string): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await fetchBytes(url, undefined, undefined, { htmlIsMissing: true }));
+  } catch (e) {
+    if (e instanceof MissingFileError) return undefined;
+    throw e;
+  }
+}
+
 export interface ModelFiles {
   onnxFile: string;
   /** Parsed graph (validated); the caller instruments it. */

@@ -5,7 +5,7 @@ import { serializeModel, instrumentModel, describeIO, type GraphIO, type ModelPr
 import { readConfig, type ModelConfig } from './config';
 import { acquireGpu, probeShaderF16, type GpuContext } from './device';
 import { ContextOverflowError } from './errors';
-import { fetchJson, fetchOnnx, isHtmlPage, resolveUrl, type ByteProgress, type ModelFiles } from './loader';
+import { fetchJson, fetchOnnx, fetchOptionalText, isHtmlPage, resolveUrl, type ByteProgress, type ModelFiles } from './loader';
 import { float16FallbackReason, MergedDecoderError, MissingFileError } from './errors';
 import { onnxCandidates, readDecoderLayout, usesFloat16 } from './layout';
 import { getOrt, ortOwnDevice, primeOrt, sessionOptionsFor } from './ort';
@@ -87,12 +87,13 @@ export class LanguageModel {
     try {
       const onnx = fetchFirstOnnx(baseUrl, options.onnxFile ? [options.onnxFile] : onnxCandidates(backend), bytes);
       onnx.catch(() => undefined); // awaited below; a config/tokenizer error may be reported first
-      const [configJson, tokenizerJson, tokenizerConfig] = await Promise.all(
-        ['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
-      );
-      const config = readConfig(configJson);
+      const [configJson, tokenizerJson, tokenizerConfig, chatTemplateFile] = await Promise.all([
+        ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
+        fetchOptionalText(resolveUrl(baseUrl, 'chat_template.jinja')),
+      ]);
+      const config = readConfig(configJson as Record<string, unknown>);
       progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
-      const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig);
+      const tokenizer = new TextTokenizer(tokenizerJson as object, tokenizerConfig as object, chatTemplateFile as string | undefined);
       const files = await onnx;
       progress({ stage: 'parse', message: 'Parsed ONNX graph' });
       // A layout we cannot feed is refused here, by name, before instrumentation looks for the residual stream.
@@ -281,9 +282,12 @@ export class LanguageModel {
     return this.decoderSession;
   }
 
-  /** Tokenises a prompt, throwing `ContextOverflowError` if it cannot fit. */
-  encode(text: string): number[] {
-    const ids = this.tokenizer.encode(text);
+  /**
+   * Tokenises a prompt, throwing `ContextOverflowError` if it cannot fit. In 'chat' mode `text` is the user's
+   * message, rendered through the chat template up to the assistant's turn (ConfigError without a template).
+   */
+  encode(text: string, mode: 'text' | 'chat' = 'text'): number[] {
+    const ids = mode === 'chat' ? this.tokenizer.encodeChat([{ role: 'user', content: text }]) : this.tokenizer.encode(text);
     if (ids.length > this.config.contextLength) throw new ContextOverflowError(ids.length, this.config.contextLength);
     return ids;
   }

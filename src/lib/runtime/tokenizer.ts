@@ -2,6 +2,9 @@
 // character: a token holding only part of a UTF-8 character (byte-level BPE, `<0xF0>` byte fallback) shows nothing,
 // and the token that completes the character carries all of it.
 import { Tokenizer } from '@huggingface/tokenizers';
+import { ChatTemplate, type ChatMessage } from './chat';
+import { ConfigError } from './errors';
+import type { TokenText } from '../engine/api';
 
 /** U+FFFD, what a decoder writes for bytes that are not (yet) a whole UTF-8 character. */
 const REPLACEMENT = '\uFFFD';
@@ -10,19 +13,43 @@ export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
   /** Ids of the added tokens marked `special` in tokenizer.json (BOS, EOS, pad, chat-template markers). */
   readonly specialIds: ReadonlySet<number>;
-  constructor(tokenizerJson: object, tokenizerConfig: object) {
+  /** The model's chat template; undefined for a base model. */
+  readonly chat?: ChatTemplate;
+  /** `chatTemplateFile`: the folder's chat_template.jinja, when it has one. */
+  constructor(tokenizerJson: object, tokenizerConfig: object, chatTemplateFile?: string) {
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.chat = ChatTemplate.from(tokenizerConfig as Record<string, unknown>, chatTemplateFile);
     const added = (tokenizerJson as { added_tokens?: { id: number; special?: boolean }[] }).added_tokens ?? [];
     this.specialIds = new Set(added.filter((t) => t.special === true).map((t) => t.id));
   }
 
-  encode(text: string): number[] {
-    return this.tokenizer.encode(text).ids;
+  /** Token ids; `addSpecialTokens` false leaves out what the tokenizer's post-processor adds (e.g. BOS). */
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  /**
+   * A conversation through the chat template, tokenised as transformers.js's apply_chat_template does: the rendered
+   * text with `add_special_tokens: false` (the template wrote BOS and turn markers itself). Throws ConfigError for
+   * a model without a template.
+   */
+  encodeChat(messages: ChatMessage[], addGenerationPrompt = true): number[] {
+    if (!this.chat) throw new ConfigError('This model has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja).');
+    return this.encode(this.chat.render(messages, addGenerationPrompt), false);
   }
 
   decode(ids: number[]): string {
     // decode([]) throws in @huggingface/tokenizers.
     return ids.length === 0 ? '' : this.tokenizer.decode(ids, { skip_special_tokens: false });
+  }
+
+  /**
+   * Each token with its piece (see `pieces`); BOS/EOS and chat-template markers (added tokens marked `special` in
+   * tokenizer.json) carry `special: true`.
+   */
+  tokenTexts(ids: number[]): TokenText[] {
+    const pieces = this.pieces(ids);
+    return ids.map((id, i) => (this.specialIds.has(id) ? { id, text: pieces[i], special: true } : { id, text: pieces[i] }));
   }
 
   /** A decoder that hands out each token's text as it arrives (see `PieceStream`). */

@@ -16,7 +16,7 @@ function call(page: Page, fn: string, ...args: unknown[]) {
   return page.evaluate(([f, a]) => (window as any).harness.runtime[f as string](...(a as unknown[])), [fn, args] as const);
 }
 
-const FLOAT32_VARIANTS = ['float-mask', 'no-mask', 'kv-names', 'logits-to-keep', 'merged-and-plain'];
+const FLOAT32_VARIANTS = ['float-mask', 'no-mask', 'kv-names', 'logits-to-keep', 'merged-and-plain', 'head-dim'];
 
 for (const backend of ['webgpu', 'wasm'] as const) {
   test(`${backend}: float32 export layouts generate the golden greedy ids`, async ({ page }) => {
@@ -32,6 +32,8 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       if (variant === 'no-mask') expect(r.layout.attentionMask).toBeUndefined();
       if (variant === 'kv-names') expect(r.layout.kv[0]).toEqual({ layer: 0, kind: 'key', past: 'past_key_0', present: 'present_key_0' });
       if (variant === 'logits-to-keep') expect(r.layout.logitsToKeep).toBe('num_logits_to_keep');
+      // config.json head_dim 32 (hidden / heads = 16); the graph's cache dims are symbolic.
+      if (variant === 'head-dim') expect(r.headDim).toBe(32);
     }
   });
 }
