@@ -141,6 +141,19 @@ async function exportGreedy(base: string, backend: 'webgpu' | 'wasm', n = 64) {
   }
 }
 
+/** An instruct model through the loader: the chat-rendered prompt ids, their special flags, and greedy ids from them. */
+async function chatGreedy(base: string, backend: 'webgpu' | 'wasm', message: string, n = 16) {
+  const m = await LanguageModel.load(base, { backend });
+  try {
+    const ids = m.encode(message, 'chat');
+    const r = await m.generate({ promptIds: ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] });
+    const texts = m.tokenizer.tokenTexts(ids);
+    return { ids, special: texts.filter((t) => t.special).map((t) => t.text), greedy: r.rows[0].tokens, device: m.device };
+  } finally {
+    await m.dispose();
+  }
+}
+
 /** Sampled text for a seed (temperature 1, top-k 40, top-p 0.95, penalties on). */
 async function sampleText(base: string, backend: 'webgpu' | 'wasm', seed: number, rows = 1) {
   const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
@@ -423,6 +436,7 @@ window.harness.runtime = {
   steerByVector,
   cacheVsRecompute,
   exportGreedy,
+  chatGreedy,
   sampleText,
   deviceLoss,
   sharedDevice,

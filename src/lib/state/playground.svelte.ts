@@ -2,6 +2,7 @@
 // The engine is injected, so the same class drives the app, the embed widget and the unit tests.
 
 import type {
+  PromptMode,
   Analysis,
   GenerateRequest,
   ModelInfo,
@@ -23,6 +24,7 @@ import {
 import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
 import { absoluteFolder, discoverSaes, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
+import { effectivePromptMode, promptKey } from '../ui/promptMode';
 import { GenerationRun } from './generation.svelte';
 import type { EngineNotice, NoticeSource } from '../worker/protocol';
 
@@ -114,7 +116,9 @@ export class Playground {
   });
   query: string = $derived(encodeExperiment(this.experiment));
   steered = $derived(isSteered(this.experiment));
-  stale = $derived(this.analysedPrompt !== null && this.analysedPrompt !== this.experiment.prompt);
+  /** The prompt mode in force: chat only for a model with a chat template. */
+  promptMode: PromptMode = $derived(effectivePromptMode(this.experiment, this.model));
+  stale = $derived(this.analysedPrompt !== null && this.analysedPrompt !== promptKey(this.experiment.prompt, this.promptMode));
 
   notify(kind: Notice['kind'], text: string): void {
     this.notices = [...this.notices.filter((n) => n.message !== text), { id: ++this.#noticeId, kind, message: text }];
@@ -222,7 +226,7 @@ export class Playground {
     if (kept.length !== this.experiment.custom.length) this.experiment.custom = kept;
   }
 
-  async analyse(prompt = this.experiment.prompt): Promise<void> {
+  async analyse(prompt = this.experiment.prompt, mode = this.promptMode): Promise<void> {
     if (!this.ready) return;
     if (!prompt.trim()) {
       this.notify('warning', 'Type a prompt to analyse.');
@@ -231,10 +235,10 @@ export class Playground {
     const ticket = ++this.#analyseTicket;
     this.analysing = true;
     try {
-      const analysis = await (await this.#engine).analyse(prompt, TOP_K);
+      const analysis = await (await this.#engine).analyse(prompt, TOP_K, mode);
       if (ticket !== this.#analyseTicket) return;
       this.analysis = analysis;
-      this.analysedPrompt = prompt;
+      this.analysedPrompt = promptKey(prompt, mode);
     } catch (error) {
       if (ticket === this.#analyseTicket) this.notify('error', `Analysis failed: ${message(error)}`);
     } finally {
@@ -256,6 +260,7 @@ export class Playground {
     }
     return {
       prompt: e.prompt,
+      promptMode: this.promptMode,
       sampling: {
         maxNewTokens: e.sampling.maxNewTokens,
         temperature: e.sampling.temperature,
@@ -282,7 +287,8 @@ export class Playground {
     this.run = run;
     try {
       // Analyse the prompt first (the engine runs one job at a time), so the token view matches the generation.
-      if (this.analysedPrompt !== run.request.prompt) await this.analyse(run.request.prompt);
+      const { prompt, promptMode } = run.request;
+      if (this.analysedPrompt !== promptKey(prompt, promptMode)) await this.analyse(prompt, promptMode);
       const engine = await this.#engine;
       const result = await engine.generate(run.request, (event) => {
         if (this.run === run) run.push(event);

@@ -45,6 +45,8 @@ export interface Experiment {
   custom: CustomPersona[];
   sampling: Sampling;
   positions: 'all' | 'generated';
+  /** 'chat': the prompt is the user's message, sent through the model's chat template (models that have one). */
+  promptMode: 'text' | 'chat';
   /** Latent that colours the token view; null = the strongest latent on the text. */
   selectedLatent: number | null;
   watch: Watch | null;
@@ -73,6 +75,7 @@ export function defaultExperiment(): Experiment {
     custom: [],
     sampling: { ...DEFAULT_SAMPLING },
     positions: 'all',
+    promptMode: 'text',
     selectedLatent: null,
     watch: null,
   };

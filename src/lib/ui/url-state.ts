@@ -23,7 +23,7 @@ export interface DecodeResult {
   present: boolean;
 }
 
-const KEYS = ['v', 'm', 's', 'p', 'ps', 'ls', 'cp', 'n', 't', 'tp', 'seed', 'pos', 'sel', 'w'] as const;
+const KEYS = ['v', 'm', 's', 'p', 'pm', 'ps', 'ls', 'cp', 'n', 't', 'tp', 'seed', 'pos', 'sel', 'w'] as const;
 
 function num(x: number): string {
   return String(Number(x.toFixed(4)));
@@ -75,6 +75,7 @@ export function encodeExperiment(e: Experiment): string {
   if (s.topP !== d.sampling.topP) parts.push(['tp', num(s.topP)]);
   parts.push(['seed', String(s.seed)]);
   if (e.positions === 'generated') parts.push(['pos', 'g']);
+  if (e.promptMode === 'chat') parts.push(['pm', 'c']);
   if (e.selectedLatent !== null) parts.push(['sel', String(e.selectedLatent)]);
   if (e.watch) parts.push(['w', `${encodeName(e.watch.personaId)}:${num(e.watch.threshold)}`]);
   return parts.map(([k, v]) => `${k}=${v}`).join('&');
@@ -218,6 +219,9 @@ export function decodeExperiment(query: string): DecodeResult {
   const pos = text('pos');
   if (pos === 'g') experiment.positions = 'generated';
   else if (pos !== undefined && pos !== 'a') warnings.push(`Ignored positions "${pos}".`);
+  const pm = text('pm');
+  if (pm === 'c') experiment.promptMode = 'chat';
+  else if (pm !== undefined && pm !== 't') warnings.push(`Ignored prompt mode "${pm}".`);
 
   if (params.has('sel')) {
     const sel = parseInteger(params.get('sel'));
