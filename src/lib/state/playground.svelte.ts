@@ -24,7 +24,7 @@ import {
 import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
 import { absoluteFolder, discoverSaes, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
-import { effectivePromptMode, promptKey } from '../ui/promptMode';
+import { effectivePromptMode } from '../ui/promptMode';
 import { GenerationRun } from './generation.svelte';
 import type { EngineNotice, NoticeSource } from '../worker/protocol';
 
@@ -75,6 +75,8 @@ export class Playground {
   saeOptions = $state.raw<string[]>([]);
   analysis = $state.raw<Analysis | null>(null);
   analysedPrompt = $state<string | null>(null);
+  /** How `analysedPrompt` was tokenised (plain text, or the user's turn of a chat). */
+  analysedMode = $state<PromptMode>('text');
   analysing = $state(false);
   run = $state.raw<GenerationRun | null>(null);
   notices = $state<Notice[]>([]);
@@ -118,7 +120,7 @@ export class Playground {
   steered = $derived(isSteered(this.experiment));
   /** The prompt mode in force: chat only for a model with a chat template. */
   promptMode: PromptMode = $derived(effectivePromptMode(this.experiment, this.model));
-  stale = $derived(this.analysedPrompt !== null && this.analysedPrompt !== promptKey(this.experiment.prompt, this.promptMode));
+  stale = $derived(this.analysedPrompt !== null && !this.#analysed(this.experiment.prompt, this.promptMode));
 
   notify(kind: Notice['kind'], text: string): void {
     this.notices = [...this.notices.filter((n) => n.message !== text), { id: ++this.#noticeId, kind, message: text }];
@@ -238,7 +240,8 @@ export class Playground {
       const analysis = await (await this.#engine).analyse(prompt, TOP_K, mode);
       if (ticket !== this.#analyseTicket) return;
       this.analysis = analysis;
-      this.analysedPrompt = promptKey(prompt, mode);
+      this.analysedPrompt = prompt;
+      this.analysedMode = mode;
     } catch (error) {
       if (ticket === this.#analyseTicket) this.notify('error', `Analysis failed: ${message(error)}`);
     } finally {
@@ -277,6 +280,10 @@ export class Playground {
     };
   }
 
+  #analysed(prompt: string, mode: PromptMode = 'text'): boolean {
+    return this.analysedPrompt === prompt && this.analysedMode === mode;
+  }
+
   async generate(): Promise<void> {
     if (!this.ready || this.generating) return;
     if (!this.experiment.prompt.trim()) {
@@ -288,7 +295,7 @@ export class Playground {
     try {
       // Analyse the prompt first (the engine runs one job at a time), so the token view matches the generation.
       const { prompt, promptMode } = run.request;
-      if (this.analysedPrompt !== promptKey(prompt, promptMode)) await this.analyse(prompt, promptMode);
+      if (!this.#analysed(prompt, promptMode)) await this.analyse(prompt, promptMode);
       const engine = await this.#engine;
       const result = await engine.generate(run.request, (event) => {
         if (this.run === run) run.push(event);

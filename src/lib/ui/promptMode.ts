@@ -7,7 +7,3 @@ export function effectivePromptMode(experiment: Experiment, model: ModelInfo | n
   return experiment.promptMode === 'chat' && model?.chatTemplate ? 'chat' : 'text';
 }
 
-/** Identifies what was analysed: the same words as a chat turn are different tokens. */
-export function promptKey(prompt: string, mode: PromptMode = 'text'): string {
-  return `${mode}:${prompt}`;
-}
