@@ -1,7 +1,7 @@
 // Browser-side entry points for the SAE kernel tests and benchmarks: each builds its inputs, runs the GPU kernels
 // and the TypeScript reference, and returns plain numbers for Playwright to assert on.
 import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src/lib/engine/playground';
-import type { GenerateRequest, PersonaPreset, PlaygroundEngine } from '../../src/lib/engine/api';
+import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
 import { SaeGpu } from '../../src/lib/gpu/sae';
@@ -209,11 +209,12 @@ const playground = {
     return { model, sae, personas };
   },
   loadSae: (url: string) => caught(() => engine!.loadSae(url)),
-  async analyse(prompt: string, topK: number) {
-    const a = await engine!.analyse(prompt, topK);
+  async analyse(prompt: string, topK: number, mode?: PromptMode) {
+    const a = await engine!.analyse(prompt, topK, mode);
     return {
       ids: a.tokens.map((t) => t.id),
       texts: a.tokens.map((t) => t.text),
+      special: a.tokens.map((t) => t.special === true),
       k: a.top.k,
       indices: Array.from(a.top.indices),
       values: Array.from(a.top.values),
