@@ -15,6 +15,23 @@ export interface ModelConfig {
   bosTokenId?: number;
 }
 
+/**
+ * Adds generation_config.json's `eos_token_id` (a number or a list) to the stop tokens: what transformers'
+ * `generate()` stops on, and where instruct models list their end-of-turn token (Gemma 3 IT: `<end_of_turn>`).
+ */
+export function withGenerationConfig(config: ModelConfig, generationConfigText: string | undefined): ModelConfig {
+  if (!generationConfigText) return config;
+  let raw: { eos_token_id?: unknown };
+  try {
+    raw = JSON.parse(generationConfigText);
+  } catch {
+    return config;
+  }
+  const eos = raw.eos_token_id;
+  const extra = (Array.isArray(eos) ? eos : [eos]).filter((x): x is number => Number.isInteger(x));
+  return { ...config, eosTokenIds: [...new Set([...config.eosTokenIds, ...extra])] };
+}
+
 export function readConfig(raw: Record<string, unknown>): ModelConfig {
   const num = (...keys: string[]): number | undefined => {
     for (const k of keys) if (typeof raw[k] === 'number') return raw[k] as number;

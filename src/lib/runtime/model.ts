@@ -2,7 +2,7 @@
 // the generation loop. The SAE layer and the worker build on this; it knows nothing about SAEs.
 import type { Backend, DeviceInfo, Progress } from '../engine/api';
 import { serializeModel, instrumentModel, describeIO, type GraphIO, type ModelProto } from '../graph';
-import { readConfig, type ModelConfig } from './config';
+import { readConfig, withGenerationConfig, type ModelConfig } from './config';
 import { acquireGpu, probeShaderF16, type GpuContext } from './device';
 import { ContextOverflowError } from './errors';
 import { fetchJson, fetchOnnx, fetchOptionalText, isHtmlPage, resolveUrl, type ByteProgress, type ModelFiles } from './loader';
@@ -87,11 +87,11 @@ export class LanguageModel {
     try {
       const onnx = fetchFirstOnnx(baseUrl, options.onnxFile ? [options.onnxFile] : onnxCandidates(backend), bytes);
       onnx.catch(() => undefined); // awaited below; a config/tokenizer error may be reported first
-      const [configJson, tokenizerJson, tokenizerConfig, chatTemplateFile] = await Promise.all([
+      const [configJson, tokenizerJson, tokenizerConfig, chatTemplateFile, generationConfig] = await Promise.all([
         ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
-        fetchOptionalText(resolveUrl(baseUrl, 'chat_template.jinja')),
+        ...['chat_template.jinja', 'generation_config.json'].map((f) => fetchOptionalText(resolveUrl(baseUrl, f))),
       ]);
-      const config = readConfig(configJson as Record<string, unknown>);
+      const config = withGenerationConfig(readConfig(configJson as Record<string, unknown>), generationConfig as string | undefined);
       progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
       const tokenizer = new TextTokenizer(tokenizerJson as object, tokenizerConfig as object, chatTemplateFile as string | undefined);
       const files = await onnx;

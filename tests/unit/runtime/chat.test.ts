@@ -54,3 +54,12 @@ describe('tiny-llama-chat (SmolLM2-Instruct template)', () => {
     expect(() => ChatTemplate.from({ chat_template: '{% for %}' })).toThrow(/chat template does not parse/);
   });
 });
+
+test('generation_config.json eos ids join config.json ones (Gemma 3 IT lists <end_of_turn> there)', async () => {
+  const { readConfig, withGenerationConfig } = await import('../../../src/lib/runtime/config');
+  const base = readConfig({ n_layer: 1, n_embd: 8, n_head: 2, vocab_size: 300, n_positions: 16, eos_token_id: 1 });
+  expect(withGenerationConfig(base, '{"eos_token_id": [1, 106]}').eosTokenIds).toEqual([1, 106]);
+  expect(withGenerationConfig(base, '{"eos_token_id": 2}').eosTokenIds).toEqual([1, 2]);
+  expect(withGenerationConfig(base, undefined).eosTokenIds).toEqual([1]);
+  expect(withGenerationConfig(base, 'not json').eosTokenIds).toEqual([1]);
+});
