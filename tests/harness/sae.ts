@@ -1,7 +1,7 @@
 // Browser-side entry points for the SAE kernel tests and benchmarks: each builds its inputs, runs the GPU kernels
 // and the TypeScript reference, and returns plain numbers for Playwright to assert on.
 import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src/lib/engine/playground';
-import type { GenerateRequest, PersonaPreset, PlaygroundEngine } from '../../src/lib/engine/api';
+import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
 import { SaeGpu } from '../../src/lib/gpu/sae';
@@ -283,8 +283,8 @@ const playground = {
     return { model, sae, personas, saeProgress };
   },
   loadSae: (url: string) => caught(() => engine!.loadSae(url)),
-  async analyse(prompt: string, topK: number) {
-    const a = await engine!.analyse(prompt, topK);
+  async analyse(prompt: string, topK: number, mode?: PromptMode) {
+    const a = await engine!.analyse(prompt, topK, mode);
     return {
       ids: a.tokens.map((t) => t.id),
       texts: a.tokens.map((t) => t.text),
@@ -304,14 +304,14 @@ const playground = {
         terms: request.steering.terms.map((t) => (t.kind === 'vector' ? { ...t, vector: Float32Array.from(t.vector) } : t)),
       },
     } as GenerateRequest;
-    const events: { step: number; rows: { id: number; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
+    const events: { step: number; rows: { id: number; text: string; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
     const result = await engine!.generate(req, (e) =>
       events.push({
         step: e.step,
-        rows: e.rows.map((r) => ({ id: r.id, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
+        rows: e.rows.map((r) => ({ id: r.id, text: r.text, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
       }),
     );
-    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
+    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), texts: r.tokens.map((t) => t.text), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
   },
   definePersona: (p: Omit<PersonaPreset, 'vector'> & { vector?: number[] }) =>
     caught(async () => {

@@ -78,6 +78,8 @@ export interface ModelInfo {
   vocabSize: number;
   contextLength: number;
   device: DeviceInfo;
+  /** The model ships a chat template (tokenizer_config.json `chat_template` or chat_template.jinja). */
+  chatTemplate?: boolean;
 }
 
 export interface SaeInfo {
@@ -104,6 +106,12 @@ export interface TokenText {
   /** A special token (BOS, EOS, chat-template marker): left out of rankings, colour scales and histograms by default. */
   special?: boolean;
 }
+
+/**
+ * How a prompt becomes tokens: 'text' as written; 'chat' as the user's message of a conversation rendered through
+ * the model's chat template, ending with the assistant's turn header (only for models with a template).
+ */
+export type PromptMode = 'text' | 'chat';
 
 /** Per-token top latents: row t holds k (latent, activation) pairs, sorted by activation, descending. */
 export interface TopLatents {
@@ -150,6 +158,8 @@ export interface SamplingOptions {
 
 export interface GenerateRequest {
   prompt: string;
+  /** Default 'text'. In 'chat' mode the generated tokens are the assistant's reply. */
+  promptMode?: PromptMode;
   sampling: SamplingOptions;
   steering: SteeringSpec;
   /** Also generate the unsteered baseline in the same batch (row 0 = baseline, row 1 = steered). */
@@ -206,7 +216,7 @@ export interface PlaygroundEngine {
   /** Adds or replaces a user-defined persona; throws a typed error if it names a latent >= dSae or a wrong-size vector. */
   definePersona(persona: PersonaPreset): Promise<void>;
   removePersona(id: string): Promise<void>;
-  analyse(prompt: string, topK: number): Promise<Analysis>;
+  analyse(prompt: string, topK: number, mode?: PromptMode): Promise<Analysis>;
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult>;
   cancel(): void;
   dispose(): Promise<void>;

@@ -15,7 +15,7 @@ import type {
   Progress,
   SaeInfo,
   TokenEvent,
-  TokenText,
+  PromptMode,
 } from './api';
 import { GREEDY, LanguageModel, type LayerClamp, type StepEvent } from '../runtime';
 import { resolveUrl } from '../runtime/loader';
@@ -119,6 +119,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       vocabSize: c.vocab,
       contextLength: c.contextLength,
       device: model.device,
+      chatTemplate: !!model.tokenizer.chat,
     };
     // The SAE belongs to the previous model's device and sizes: drop it; the UI reloads it for the new model.
     this.#disposeSae();
@@ -192,11 +193,11 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return chosen.map((p) => ({ id: p.id, latents: p.defaultUse === 'latents' || !p.vector ? p.latents : [], vector: p.defaultUse === 'vector' ? p.vector : undefined }));
   }
 
-  async analyse(prompt: string, topK: number): Promise<Analysis> {
+  async analyse(prompt: string, topK: number, mode: PromptMode = 'text'): Promise<Analysis> {
     const model = this.#requireModel();
     // Once the move to WebGPU has begun, work waits for it (the SAE backend follows the model's device).
     if (model.upgradeRunning) await model.upgrade();
-    const analysis = await this.#analyse(model, prompt, topK);
+    const analysis = await this.#analyse(model, prompt, topK, mode);
     // Quick start: the first answer came from WASM; build the WebGPU session now, in the background.
     if (model.upgradePending) void this.#upgradeInBackground(model, prompt);
     return analysis;
@@ -209,9 +210,9 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     await this.#analyse(model, prompt, 1).catch(() => undefined);
   }
 
-  async #analyse(model: LanguageModel, prompt: string, topK: number): Promise<Analysis> {
+  async #analyse(model: LanguageModel, prompt: string, topK: number, mode: PromptMode = 'text'): Promise<Analysis> {
     const sae = this.#requireSae();
-    const ids = promptIdsForSae(model, prompt, sae.info);
+    const ids = promptIdsForSae(model, prompt, sae.info, mode);
     const layer = sae.info.layer;
     sae.backend.setMonitors(this.#monitorSpecs('all'));
     let analysis: Analysis | null = null;
@@ -226,7 +227,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         const T = ids.length;
         const r = await sae.backend.analyse(captured, { offset: 0, rowStride: T * sae.info.dIn, tokensPerRow: T, tokens: T }, topK);
         analysis = {
-          tokens: this.#tokenTexts(ids),
+          tokens: markSpecial(model.tokenizer.tokenTexts(ids), specialTokenIds(model)),
           top: { k: r.k, indices: r.indices, values: r.values },
           reconstructionError: r.reconstructionError,
           monitor: r.monitor,
@@ -237,15 +238,6 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return analysis!;
   }
 
-  #tokenTexts(ids: number[]): TokenText[] {
-    return markSpecial(ids.map((id, i) => ({ id, text: this.#piece(ids, i) })), specialTokenIds(this.#requireModel()));
-  }
-
-  /** Text token i adds after the tokens before it (the tokenizer cannot decode an empty prefix). */
-  #piece(ids: number[], i: number): string {
-    const tok = this.#requireModel().tokenizer;
-    return i === 0 ? tok.decode([ids[0]]) : tok.pieceAt(ids, i);
-  }
 
   async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     const model = this.#requireModel();
@@ -254,7 +246,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const sae = this.#requireSae();
     const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
     const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);
-    const ids = promptIdsForSae(model, request.prompt, sae.info);
+    const ids = promptIdsForSae(model, request.prompt, sae.info, request.promptMode);
     const rows = request.withBaseline ? 2 : 1;
     const steeredRows: RowSteering[] = Array.from({ length: rows }, (_, r) =>
       r === rows - 1 ? steering.additive : { latents: [], vectors: [] },
@@ -272,7 +264,12 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const abort = new AbortController();
     this.#abort = abort;
     const tok = model.tokenizer;
-    const sequences = Array.from({ length: rows }, () => [...ids]);
+    // One incremental decoder per row, primed with the prompt, so streamed pieces equal the final ones.
+    const streams = Array.from({ length: rows }, () => {
+      const s = tok.stream();
+      for (const id of ids) s.step(id);
+      return s;
+    });
     const d = sae.info.dIn;
     // A token's latents are read at its own position, which the model computes one step after choosing it: events
     // go out one step late, and the runtime runs one extra step whose chosen token is discarded.
@@ -284,7 +281,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       const event: TokenEvent = {
         step,
         rows: tokens.map((id, row): GeneratedToken => {
-          const text = id >= 0 ? (sequences[row].push(id), this.#piece(sequences[row], sequences[row].length - 1)) : '';
+          const text = id >= 0 ? streams[row].step(id) : '';
           const monitor: Record<string, number> = {};
           if (r) for (const [pid, values] of Object.entries(r.monitor)) monitor[pid] = values[row];
           return {
@@ -338,8 +335,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           const tokens = row.tokens.slice(0, request.sampling.maxNewTokens);
           // The extra step's token is dropped; a row that reached it simply ran to length.
           const stopReason = row.tokens.length > tokens.length ? 'length' : row.stopReason;
-          const all = [...ids, ...tokens];
-          return { tokens: markSpecial(tokens.map((id, i) => ({ id, text: this.#piece(all, ids.length + i) })), special), text: tok.decode(tokens), stopReason };
+          const texts = markSpecial(tok.tokenTexts([...ids, ...tokens]).slice(ids.length), special);
+          return { tokens: texts, text: texts.map((t) => t.text).join(''), stopReason };
         }),
         decodeTokensPerSecond: result.decodeTokensPerSecond,
       };

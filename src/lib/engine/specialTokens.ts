@@ -2,7 +2,7 @@
 // positions hold special tokens, so that rankings, colour scales and default steering can leave them out.
 import type { LanguageModel } from '../runtime';
 import { ContextOverflowError } from '../runtime/errors';
-import type { SaeInfo } from './api';
+import type { PromptMode, SaeInfo } from './api';
 
 interface AddedTokensSource {
   get_added_tokens_decoder?: () => Map<number, { special?: boolean }>;
@@ -28,8 +28,14 @@ export function specialTokenIds(model: LanguageModel): Set<number> {
  * to_tokens puts the tokenizer's BOS first), so when the SAE says so and the tokenizer has a BOS that encoding did
  * not already add, it is prepended. Throws ContextOverflowError if that no longer fits.
  */
-export function promptIdsForSae(model: LanguageModel, prompt: string, sae: Pick<SaeInfo, 'prependBos'> | undefined): number[] {
-  const ids = model.encode(prompt);
+export function promptIdsForSae(
+  model: LanguageModel,
+  prompt: string,
+  sae: Pick<SaeInfo, 'prependBos'> | undefined,
+  mode: PromptMode = 'text',
+): number[] {
+  // A chat template usually writes the BOS itself; it is then not added twice.
+  const ids = model.encode(prompt, mode);
   const bos = model.config.bosTokenId;
   if (!sae?.prependBos || bos === undefined || ids[0] === bos) return ids;
   if (ids.length + 1 > model.config.contextLength) throw new ContextOverflowError(ids.length + 1, model.config.contextLength);

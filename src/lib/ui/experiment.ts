@@ -47,6 +47,8 @@ export interface Experiment {
   positions: 'all' | 'generated';
   /** Also steer special-token positions (BOS, chat-template markers); off by default. */
   steerSpecial?: boolean;
+  /** 'chat': the prompt is the user's message, sent through the model's chat template (models that have one). */
+  promptMode: 'text' | 'chat';
   /** Latent that colours the token view; null = the strongest latent on the text. */
   selectedLatent: number | null;
   watch: Watch | null;
@@ -75,6 +77,7 @@ export function defaultExperiment(): Experiment {
     custom: [],
     sampling: { ...DEFAULT_SAMPLING },
     positions: 'all',
+    promptMode: 'text',
     selectedLatent: null,
     watch: null,
   };

@@ -1,6 +1,7 @@
 // The page-side PlaygroundEngine: every call becomes a message to the engine worker, so model work never blocks
 // the UI. Same interface as the in-thread engine; typed errors arrive with their `name` intact.
 import type {
+  PromptMode,
   Analysis,
   GenerateRequest,
   GenerateResult,
@@ -123,8 +124,8 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
     return this.call({ type: 'removePersona', personaId: id });
   }
 
-  analyse(prompt: string, topK: number): Promise<Analysis> {
-    return this.call({ type: 'analyse', prompt, topK });
+  analyse(prompt: string, topK: number, mode?: PromptMode): Promise<Analysis> {
+    return this.call({ type: 'analyse', prompt, topK, mode });
   }
 
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {

@@ -1,6 +1,7 @@
 // The typed message protocol between the page (client.ts) and the engine worker (engine.worker.ts). Requests
 // carry an id; every reply names the request it belongs to. Callbacks (progress, tokens) become messages.
 import type {
+  PromptMode,
   Analysis,
   DeviceInfo,
   GenerateRequest,
@@ -20,7 +21,7 @@ export type EngineRequest =
   | { id: number; type: 'personas' }
   | { id: number; type: 'definePersona'; persona: PersonaPreset }
   | { id: number; type: 'removePersona'; personaId: string }
-  | { id: number; type: 'analyse'; prompt: string; topK: number }
+  | { id: number; type: 'analyse'; prompt: string; topK: number; mode?: PromptMode }
   | { id: number; type: 'generate'; request: GenerateRequest }
   | { id: number; type: 'dispose' }
   | { type: 'cancel' };

@@ -50,7 +50,7 @@ export function serveEngine(port: Port, engine: () => Promise<PlaygroundEngine>)
           value = await e.removePersona(request.personaId);
           break;
         case 'analyse':
-          value = await e.analyse(request.prompt, request.topK);
+          value = await e.analyse(request.prompt, request.topK, request.mode);
           break;
         case 'generate':
           value = await e.generate(request.request, (tokenEvent) => reply({ id, type: 'token', event: tokenEvent }, true));
