@@ -71,6 +71,8 @@ export interface SaeInfo {
 export interface TokenText {
   id: number;
   text: string;
+  /** A special token (BOS, EOS, chat-template marker): left out of rankings, colour scales and histograms by default. */
+  special?: boolean;
 }
 
 /** Per-token top latents: row t holds k (latent, activation) pairs, sorted by activation, descending. */
@@ -157,6 +159,11 @@ export interface PersonaPreset {
   /** Which representation a slider drives by default. */
   defaultUse: 'latents' | 'vector';
   strength: { min: number; max: number; recommended: number };
+  /**
+   * The monitor's mean reading on held-out text of the persona's own voice and of the other voices (personas.json
+   * `monitor.own_mean` / `others_mean`, written by models/recipe/monitor.py): the scale of the app's persona bars.
+   */
+  monitor?: { ownMean: number; othersMean: number };
   /** Where it came from: the model folder's personas.json, or the user. */
   source: 'preset' | 'user';
 }
