@@ -462,6 +462,9 @@ def main():
 
 
 def write_card(cfg, ev, table, personas, examples, dashboards_section):
+    import shutil
+    # first, so that the card's list of files includes it
+    shutil.copy(os.path.join(cfg['cache'], 'corpus', 'manifest.json'), os.path.join(cfg['out'], 'manifest.json'))
     man = read_json(os.path.join(cfg['cache'], 'corpus', 'manifest.json'))
     m = ev['model']
     ck_bound = ev['model'].get('schedule_bound', 'steps')
@@ -599,8 +602,6 @@ tokenizer fixtures (ids from the recipe's Python encoder).
 """
     with open(os.path.join(cfg['out'], 'README.md'), 'w') as f:
         f.write(card)
-    import shutil
-    shutil.copy(os.path.join(cfg['cache'], 'corpus', 'manifest.json'), os.path.join(cfg['out'], 'manifest.json'))
 
 
 if __name__ == '__main__':

@@ -105,11 +105,14 @@ paragraph, for the browser test that the voice's own persona bar is the highest.
 
 
 def files_section(out):
-    """The model card's list of files and sizes (the examples folder as one line)."""
+    """The model card's list of files and sizes (the examples folder as one line; the card itself is not listed, so
+    that the list is the same before and after the card is written)."""
     sizes = {}
     for root, _, files in os.walk(out):
         for f in files:
             rel = os.path.relpath(os.path.join(root, f), out)
+            if rel == 'README.md':
+                continue
             key = os.path.dirname(rel) + '/' if os.path.basename(os.path.dirname(rel)) == 'examples' else rel
             sizes[key] = sizes.get(key, 0) + os.path.getsize(os.path.join(root, f))
     return '## Files\n\n' + '\n'.join(f'- `{k}` — {v/1e6:.2f} MB' for k, v in sorted(sizes.items())) + '\n'

@@ -82,8 +82,8 @@ test('the default page: a specific, non-dense colour latent; dense latents folde
   await expect(page.getByTestId('feature-examples')).toBeVisible();
   const perFile = features.examples.per_file;
   expect(examplesFetched).toEqual([`${String(Math.floor(colourLatent / perFile)).padStart(4, '0')}.json`]);
-  const other = items.find((i) => Math.floor(i.latent / perFile) !== Math.floor(colourLatent / perFile))!;
-  await page.locator(`[data-testid=top-features] [data-latent="${other.latent}"], [data-testid=frequent-features] [data-latent="${other.latent}"]`).first().click({ force: true });
+  const other = items.find((i) => !i.dense && Math.floor(i.latent / perFile) !== Math.floor(colourLatent / perFile))!;
+  await page.locator(`[data-testid=top-features] [data-latent="${other.latent}"]`).click();
   await expect(card).toHaveAttribute('data-latent', String(other.latent));
   await expect(page.getByTestId('feature-examples')).toBeVisible();
   expect(examplesFetched.length).toBe(2);
