@@ -45,7 +45,7 @@ describe('Voices features.json', () => {
     for (const l of features.latents) {
       expect(l.label_source, `#${l.id}`).toMatch(/^automatic \(recipe labels\.py v\d+\): /);
       const examples = examplesOf.get(l.id)!;
-      const quoted = examples.length ? peakTokens(examples) : l.top_promoted.slice(0, 3).map((t: { token: string }) => t.token);
+      const quoted: string[] = examples.length ? peakTokens(examples) : l.top_promoted.slice(0, 3).map((t: { token: string }) => t.token);
       let rest: string = l.label.replace(/^(dense \(\d+% of tokens\)|never fired in the held-out scan): /, '');
       rest = rest.replace(new RegExp(`^(${features.voices.join('|')}): `), '');
       // Every quoted token comes from the latent's own examples (peaks and the tokens before them; promoted tokens

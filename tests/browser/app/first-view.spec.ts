@@ -118,6 +118,8 @@ test('persona bars equal the monitor readings on the text; the default prompt sh
   await expect(hint).toBeVisible();
   await expect(hint).toHaveAttribute('data-persona', 'preacher');
   await expect(page.locator('[data-testid=persona].hinted')).toHaveAttribute('data-persona', 'preacher');
+  await page.getByTestId('hint-show-slider').click();
+  await expect(page.locator('[data-testid=persona][data-persona=preacher] [data-testid=persona-slider]')).toBeFocused();
   await page.getByTestId('dismiss-hint').click();
   await expect(hint).toHaveCount(0);
   await page.reload();
