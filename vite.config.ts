@@ -113,6 +113,8 @@ export default defineConfig({
   base: './',
   plugins: [svelte(), serveModels(), copyShippedModels(), contentSecurityPolicy()],
   worker: { format: 'es' },
+  // The guided replication page is linked from the title only once it exists (no link to a missing page).
+  define: { __DISCOVER_PAGE__: JSON.stringify(existsSync(resolve(ROOT, 'discover.html')) ? 'discover.html' : null) },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',

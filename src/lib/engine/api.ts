@@ -203,6 +203,11 @@ export interface PersonaPreset {
   /** Which representation a slider drives by default. */
   defaultUse: 'latents' | 'vector';
   strength: { min: number; max: number; recommended: number };
+  /**
+   * The monitor's mean reading on held-out text of the persona's own voice and of the other voices (personas.json
+   * `monitor.own_mean` / `others_mean`, written by models/recipe/monitor.py): the scale of the app's persona bars.
+   */
+  monitor?: { ownMean: number; othersMean: number };
   /** Where it came from: the model folder's personas.json, or the user. */
   source: 'preset' | 'user';
 }

@@ -22,7 +22,7 @@ import {
   type Experiment,
   type LatentSteer,
 } from '../ui/experiment';
-import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
+import { fetchCatalogue, rankLatents, summariseText, type FeatureCatalogue, type LatentSummary, type Ranking } from '../ui/features';
 import { absoluteFolder, discoverSaes, layerHint, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
 import { effectivePromptMode } from '../ui/promptMode';
@@ -104,11 +104,11 @@ export class Playground {
 
   ready = $derived(this.phase === 'ready');
   generating = $derived(this.run?.status === 'running');
-  summaries: LatentSummary[] = $derived(
-    this.analysis ? summariseLatents(this.analysis.top, this.analysis.tokens.length) : [],
-  );
-  /** The latent colouring the token view: the chosen one, else the strongest on the text. */
-  colourLatent: number | null = $derived(this.experiment.selectedLatent ?? this.summaries[0]?.latent ?? null);
+  /** The text's latents (special tokens left out), strongest total first. */
+  summaries: LatentSummary[] = $derived(this.analysis ? summariseText(this.analysis) : []);
+  ranking: Ranking = $derived(rankLatents(this.summaries, this.catalogue));
+  /** The latent colouring the token view: the chosen one, else the most specific non-dense one on the text. */
+  colourLatent: number | null = $derived(this.experiment.selectedLatent ?? this.ranking.specific[0]?.latent ?? null);
   personaById = $derived(new Map(this.presets.map((p) => [p.id, p])));
   /** Personas whose monitor readings are requested: every active one plus the one the alert watches. */
   monitored: string[] = $derived.by(() => {

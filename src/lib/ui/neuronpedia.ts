@@ -5,7 +5,7 @@
 // neuronpedia-datasets bucket (apps/webapp/app/api/admin/import/route.ts reads them so); the retired
 // /api/explanation/export answered the same rows as a JSON array.
 import { gunzipSync } from 'fflate';
-import type { FeatureCatalogue, FeatureEntry } from './features';
+import { DEFAULT_DENSE_THRESHOLD, type FeatureCatalogue, type FeatureEntry } from './features';
 
 /** The export cannot be read, or does not belong to the loaded SAE; the message says what was found and expected. */
 export class LabelImportError extends Error {
@@ -89,8 +89,8 @@ export function parseNeuronpediaExplanations(input: Uint8Array | string, fileNam
   return { modelId: [...models][0], layer: [...layers][0], labels };
 }
 
-function blankEntry(id: number, label: string): FeatureEntry {
-  return { id, label, density: NaN, max_activation: NaN, voice_distribution: [], top_promoted: [], top_suppressed: [], examples: [] };
+function blankEntry(id: number, label: string, label_source: string): FeatureEntry {
+  return { id, label, label_source, density: NaN, max_activation: NaN, voice_distribution: [], top_promoted: [], top_suppressed: [], examples: [] };
 }
 
 /**
@@ -116,7 +116,16 @@ export function applyNeuronpediaLabels(
   for (const [id, label] of imported.labels) {
     const entry = byId.get(id);
     const unlabeled = !entry || entry.label === `latent ${id}`;
-    if (mode === 'instead' || unlabeled) byId.set(id, entry ? { ...entry, label } : blankEntry(id, label));
+    const label_source = `Neuronpedia explanation export${source ? ` (${source})` : ''}, imported`;
+    if (mode === 'instead' || unlabeled) byId.set(id, entry ? { ...entry, label, label_source } : blankEntry(id, label, label_source));
   }
-  return { hookName: catalogue?.hookName ?? sae.hookName, dSae: catalogue?.dSae ?? sae.dSae, voices: catalogue?.voices ?? [], byId };
+  return {
+    hookName: catalogue?.hookName ?? sae.hookName,
+    dSae: catalogue?.dSae ?? sae.dSae,
+    voices: catalogue?.voices ?? [],
+    byId,
+    denseThreshold: catalogue?.denseThreshold ?? DEFAULT_DENSE_THRESHOLD,
+    scanTokens: catalogue?.scanTokens ?? 0,
+    examples: catalogue?.examples ?? null,
+  };
 }

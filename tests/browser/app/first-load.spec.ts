@@ -68,7 +68,7 @@ test('typing a prompt and analysing updates the token view; hovering a token sho
   const latent = details.getByTestId('token-latent').first();
   await latent.click();
   await expect(page.getByTestId('feature-card')).toBeVisible();
-  await expect(page.getByTestId('colour-legend')).not.toContainText('strongest on this text');
+  await expect(page.getByTestId('colour-legend')).not.toContainText('most specific on this text');
 
   // Search by id finds that latent in the feature list.
   const id = await page.getByTestId('feature-card').getAttribute('data-latent');
