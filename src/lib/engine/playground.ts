@@ -7,6 +7,7 @@ import type {
   GenerateRequest,
   GenerateResult,
   GeneratedToken,
+  LabEngine,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -14,6 +15,8 @@ import type {
   PlaygroundEngine,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
   TokenText,
 } from './api';
@@ -24,6 +27,7 @@ import { checkSaeFitsModel, SaeError, SaeModelMismatchError, type SaeWeights } f
 import { fetchOptionalJson, fetchSae } from '../sae/remote';
 import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
 import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
+import { computeTextStats } from './textStats';
 import type { MonitorSpec } from '../gpu/sae';
 import type { EngineNotice } from '../worker/protocol';
 
@@ -44,7 +48,7 @@ export function createPlaygroundEngine(): PlaygroundEngine {
   return new InThreadPlaygroundEngine();
 }
 
-export class InThreadPlaygroundEngine implements PlaygroundEngine {
+export class InThreadPlaygroundEngine implements LabEngine {
   constructor() {
     // Every model needs ORT's WebAssembly runtime (WebGPU included): start it before the first load asks.
     void primeOrt();
@@ -229,6 +233,21 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       },
     });
     return analysis!;
+  }
+
+  /** The lab's batch read-out, in its own module (textStats.ts); runs on the model's final device. */
+  async textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+    const model = this.#requireModel();
+    if (model.upgradePending || model.upgradeRunning) await model.upgrade();
+    const sae = this.#requireSae();
+    const abort = new AbortController();
+    this.#abort = abort;
+    try {
+      const tokenTexts = (ids: number[]) => this.#tokenTexts(ids);
+      return await computeTextStats({ model, backend: sae.backend, layer: sae.info.layer, tokenTexts, signal: abort.signal }, texts, options, onProgress);
+    } finally {
+      if (this.#abort === abort) this.#abort = null;
+    }
   }
 
   #tokenTexts(ids: number[]): TokenText[] {

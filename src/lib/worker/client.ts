@@ -4,6 +4,7 @@ import type {
   Analysis,
   GenerateRequest,
   GenerateResult,
+  LabEngine,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -11,6 +12,8 @@ import type {
   PlaygroundEngine,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
 } from '../engine/api';
 import {
@@ -33,7 +36,7 @@ interface Pending {
   onToken?: (e: TokenEvent) => void;
 }
 
-export class WorkerEngine implements PlaygroundEngine, NoticeSource {
+export class WorkerEngine implements LabEngine, NoticeSource {
   private noticeListeners = new Set<(notice: EngineNotice) => void>();
   private readonly port: Port & { terminate?: () => void };
   private nextId = 1;
@@ -123,6 +126,10 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
 
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     return this.call({ type: 'generate', request }, { onToken });
+  }
+
+  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+    return this.call({ type: 'textStats', texts, options }, { onProgress });
   }
 
   cancel(): void {

@@ -11,6 +11,8 @@ import type {
   PersonaPreset,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
 } from '../engine/api';
 
@@ -22,6 +24,7 @@ export type EngineRequest =
   | { id: number; type: 'removePersona'; personaId: string }
   | { id: number; type: 'analyse'; prompt: string; topK: number }
   | { id: number; type: 'generate'; request: GenerateRequest }
+  | { id: number; type: 'textStats'; texts: string[]; options: TextStatsOptions }
   | { id: number; type: 'dispose' }
   | { type: 'cancel' };
 
@@ -34,6 +37,7 @@ export interface EngineResults {
   removePersona: void;
   analyse: Analysis;
   generate: GenerateResult;
+  textStats: TextStats[];
   dispose: void;
 }
 
