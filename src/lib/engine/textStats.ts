@@ -44,7 +44,7 @@ export async function computeTextStats(
     if (ctx.signal.aborted) throw new CancelledError(i, texts.length);
     const tokens = ids[i];
     const T = tokens.length;
-    const start = options.skipFirst && T > 1 ? 1 : 0;
+    const start = options.skipFirst ? 1 : 0;
     let stats: TextStats | null = null;
     await model.generate({
       promptIds: tokens,

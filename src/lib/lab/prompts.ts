@@ -10,8 +10,19 @@ export const PROMPT_LIMITS = {
   prompts: 2000,
 } as const;
 
+/** A text with line breaks as one line: `\n` for a line break, `\t` for a tab, `\\` for a backslash. */
+export function escapeLine(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/** The inverse of `escapeLine`; any other backslash is kept as typed. */
+export function unescapeLine(line: string): string {
+  return line.replace(/\\([\\nt])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
 /**
- * One prompt per line; blank lines and surrounding whitespace dropped. Throws `LabInputError` when nothing is
+ * One prompt per line (`\n` inside a line is a line break, see `escapeLine`); blank lines dropped,
+ * the others kept exactly. Throws `LabInputError` when nothing is
  * left, when there are more than `PROMPT_LIMITS.prompts`, or when a line is longer than `PROMPT_LIMITS.promptChars`
  * (naming the line), e.g. a 5,000-token line.
  */
@@ -19,11 +30,12 @@ export function parsePromptLines(text: string, source = 'the list'): string[] {
   const prompts: string[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
+    // Not trimmed: a leading space is part of the first token (" the" and "the" are different tokens).
+    const line = lines[i];
+    if (!line.trim()) continue;
     if (line.length > PROMPT_LIMITS.promptChars)
       throw new LabInputError(`Line ${i + 1} of ${source} is ${line.length.toLocaleString('en')} characters long; a prompt may have at most ${PROMPT_LIMITS.promptChars.toLocaleString('en')}. Split it or shorten it.`);
-    prompts.push(line);
+    prompts.push(unescapeLine(line));
   }
   return checkCount(prompts, source);
 }
