@@ -1,10 +1,11 @@
 // Browser-side entry points for the lab's tests and benchmark: the model diff and persona vectors run through the
 // lab modules on in-thread engines, and an independent reference computed from the engine's per-prompt analyse.
 import { createPlaygroundEngine } from '../../src/lib/engine/playground';
-import type { LabEngine } from '../../src/lib/engine/api';
 import { rankDiffs, type DiffMetric, type DiffOrder } from '../../src/lib/lab/diff';
 import type { ModelPair } from '../../src/lib/lab/models';
 import { personaVector } from '../../src/lib/lab/personaVector';
+import { auditRow } from '../../src/lib/lab/audit';
+import { activationAt } from '../../src/lib/lab/latents';
 import { runModelDiff } from '../../src/lib/lab/runDiff';
 import { fetchSae } from '../../src/lib/sae/remote';
 
@@ -28,7 +29,7 @@ window.harness.lab = {
   async diff(folder: string, sae: string, a: string, b: string, prompts: string[], order: DiffOrder, n: number) {
     let engines = 0;
     const t0 = performance.now();
-    const out = await runModelDiff(() => (engines++, createPlaygroundEngine() as LabEngine), pairOf(folder, sae, a, b), prompts);
+    const out = await runModelDiff(() => (engines++, createPlaygroundEngine()), pairOf(folder, sae, a, b), prompts);
     const ms = performance.now() - t0;
     const ranked = {} as Ranked;
     for (const m of ['mean', 'frequency', 'max'] as DiffMetric[])
@@ -104,11 +105,55 @@ window.harness.lab = {
     return out;
   },
 
+  /**
+   * The audit's rows (auditRow over engine.analyse) and, independently, each persona's reading per token recomputed
+   * on the CPU: a vector persona reads x_t · v/|v|, with x_t the residual at position t taken as the difference of
+   * the residual sums of the prefixes ending at t and t−1 (the model is causal); a latent persona reads
+   * Σ c_i a_i(t) / Σ |c_i| from the SAE's per-token latents.
+   */
+  async audit(folder: string, sae: string, onnxFile: string, prompts: string[], threshold: number) {
+    const engine = createPlaygroundEngine();
+    await engine.loadModel({ baseUrl: abs(folder), onnxFile }, { backend: 'auto' });
+    const info = await engine.loadSae(abs(sae));
+    const personas = await engine.personas();
+    const ids = personas.map((p) => p.id);
+    const rows = [];
+    const reference: Record<string, number[]>[] = [];
+    for (const prompt of prompts) {
+      const analysis = await engine.analyse(prompt, 1);
+      rows.push(auditRow(prompt, analysis, ids, threshold));
+      const pieces = analysis.tokens.map((t) => t.text);
+      const prefixes = pieces.map((_, t) => pieces.slice(0, t + 1).join(''));
+      const stats = await engine.textStats(prefixes, { skipFirst: false, latentsPerToken: 32 });
+      const full = stats[stats.length - 1];
+      const readings: Record<string, number[]> = {};
+      for (const p of personas) {
+        readings[p.id] = pieces.map((_, t) => {
+          if (p.defaultUse === 'vector' && p.vector) {
+            const norm = Math.hypot(...p.vector);
+            let dot = 0;
+            for (let j = 0; j < info.dIn; j++) dot += (stats[t].residualSum[j] - (t > 0 ? stats[t - 1].residualSum[j] : 0)) * p.vector[j];
+            return dot / norm;
+          }
+          const sumAbs = p.latents.reduce((a, l) => a + Math.abs(l.coefficient), 0) || 1;
+          return p.latents.reduce((a, l) => a + l.coefficient * activationAt(full.top, t, l.latent), 0) / sumAbs;
+        });
+      }
+      // The prefixes must be the prompt's own tokens, or the recomputation reads other text.
+      stats.forEach((s, t) => {
+        if (s.tokens.length !== t + 1 || s.tokens.some((x, i) => x.id !== analysis.tokens[i].id)) throw new Error(`prefix ${t} of "${prompt}" re-tokenised differently`);
+      });
+      reference.push(readings);
+    }
+    await engine.dispose();
+    return { rows, reference, personas: ids };
+  },
+
   /** A diff whose models differ in width: the error's name and message, and how many engines were made. */
   async mismatch(folderA: string, folderB: string, sae: string) {
     let engines = 0;
     try {
-      await runModelDiff(() => (engines++, createPlaygroundEngine() as LabEngine), pairOf(folderA, sae, 'onnx/model.onnx', 'onnx/model.onnx', folderB), ['x']);
+      await runModelDiff(() => (engines++, createPlaygroundEngine()), pairOf(folderA, sae, 'onnx/model.onnx', 'onnx/model.onnx', folderB), ['x']);
       return { name: 'none', message: '', engines };
     } catch (e) {
       return { name: (e as Error).name, message: (e as Error).message, engines };

@@ -44,7 +44,7 @@ interface LoadedSae {
   presets: PersonaPreset[];
 }
 
-export function createPlaygroundEngine(): PlaygroundEngine {
+export function createPlaygroundEngine(): LabEngine {
   return new InThreadPlaygroundEngine();
 }
 

@@ -55,6 +55,8 @@ export class Lab {
   diffStatus = $state<RunStatus>('idle');
   diffProgress = $state.raw<DiffProgress | null>(null);
   diffError = $state<string | null>(null);
+  /** The typed error's name (e.g. `LabWidthMismatchError`), for the page and its tests. */
+  diffErrorName = $state<string | null>(null);
   diff = $state.raw<Stored['diff']>(null);
   /** Models the diff's own engine holds now (0 when idle: released). */
   diffModels = $state(0);
@@ -176,12 +178,14 @@ export class Lab {
       prompts = parsePromptLines(this.diffPrompts, 'the prompt set');
     } catch (error) {
       this.diffError = message(error);
+      this.diffErrorName = error instanceof Error ? error.name : null;
       return;
     }
     const abort = new AbortController();
     this.#abort = abort;
     this.diffStatus = 'running';
     this.diffError = null;
+    this.diffErrorName = null;
     this.diffProgress = { done: 0, total: prompts.length * 2, stage: 'Checking the models', etaMs: null };
     try {
       const outcome = await runModelDiff(this.#createEngine, pair, prompts, {
@@ -196,6 +200,7 @@ export class Lab {
     } catch (error) {
       this.diffStatus = abort.signal.aborted ? 'cancelled' : 'error';
       this.diffError = message(error);
+      this.diffErrorName = error instanceof Error ? error.name : null;
     } finally {
       this.#abort = null;
     }

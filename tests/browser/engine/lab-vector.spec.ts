@@ -2,29 +2,10 @@
 // models/recipe/analyze.py averaged, rebuilt by models/recipe/persona_windows.py), the lab's vector points the same
 // way as that voice's difference-of-means vector in personas.json (cosine ≥ 0.99), on the q4 and the fp32 graph.
 import { expect, test } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { cosine, personaWindows } from '../persona-windows';
 
-const WINDOWS = 'models/.cache/persona-windows.json';
 const SAE = 'models/voices/sae/blocks.1.hook_resid_post';
-
-export function personaWindows(): { voices: { id: string; texts: string[] }[] } {
-  // Rebuilt from Debian packages in about 20 s (ignored path: generated data, not tracked).
-  if (!existsSync(WINDOWS)) execFileSync('python3', ['persona_windows.py'], { cwd: 'models/recipe', stdio: 'inherit' });
-  return JSON.parse(readFileSync(WINDOWS, 'utf8'));
-}
-
-function cosine(a: number[], b: number[]): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((x, i) => {
-    d += x * b[i];
-    na += x * x;
-    nb += b[i] * b[i];
-  });
-  return d / Math.sqrt(na * nb);
-}
 
 for (const onnxFile of ['onnx/model_q4.onnx', 'onnx/model.onnx']) {
   test(`persona vector per voice matches personas.json (${onnxFile})`, async ({ page }) => {
