@@ -43,3 +43,29 @@ export function decodeLabView(hash: string): LabView {
   if (params.has('at') && Number.isFinite(t)) v.threshold = t;
   return v;
 }
+
+/** A diff result carried by a link or an embed: the top latents by one metric, `dr=latent:delta,…`. */
+export interface DiffSnapshot {
+  metric: DiffMetric;
+  order: DiffOrder;
+  top: { latent: number; value: number }[];
+}
+
+export function encodeDiffSnapshot(top: { latent: number; value: number }[]): string {
+  return `dr=${top.map((t) => `${t.latent}:${Number(t.value.toPrecision(4))}`).join(',')}`;
+}
+
+/** The snapshot in a fragment, or null; bad entries are skipped. */
+export function decodeDiffSnapshot(hash: string): DiffSnapshot | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const raw = params.get('dr');
+  if (!raw) return null;
+  const top = raw
+    .split(',')
+    .map((item) => item.split(':').map(Number))
+    .filter(([l, v]) => Number.isInteger(l) && l >= 0 && Number.isFinite(v))
+    .map(([latent, value]) => ({ latent, value }));
+  if (!top.length) return null;
+  const view = decodeLabView(hash);
+  return { metric: view.metric, order: view.order, top };
+}

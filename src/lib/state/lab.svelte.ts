@@ -9,7 +9,7 @@ import { modelPairs, NEUTRAL_PROMPTS, type ModelPair } from '../lab/models';
 import { personaVector, type PersonaVector } from '../lab/personaVector';
 import { parsePromptLines } from '../lab/prompts';
 import { runModelDiff, type DiffOutcome, type DiffProgress } from '../lab/runDiff';
-import { decodeLabView, encodeLabView, type LabView } from '../lab/url';
+import { decodeDiffSnapshot, decodeLabView, encodeLabView, type LabView } from '../lab/url';
 import { absoluteFolder, resolveModel, saeFolder } from '../ui/models';
 import { fetchSae } from '../sae/remote';
 
@@ -31,7 +31,7 @@ interface Stored {
   negative: string;
   auditPrompts: string;
   personas: LabPersona[];
-  diff: Omit<DiffOutcome, 'pair'> & { pairId: string; pairLabel: string } | null;
+  diff: (Omit<DiffOutcome, 'pair'> & { pairId: string; pairLabel: string; snapshot?: boolean }) | null;
 }
 
 function message(error: unknown): string {
@@ -90,7 +90,35 @@ export class Lab {
   pair: ModelPair | null = $derived(this.pairs.find((p) => p.id === this.view.pair) ?? this.pairs[0] ?? null);
 
   #restore(): void {
-    this.view = decodeLabView(typeof location === 'undefined' ? '' : location.hash);
+    const hash = typeof location === 'undefined' ? '' : location.hash;
+    this.view = decodeLabView(hash);
+    // A shared result (link or embed) shows at once; running the diff replaces it with a live one.
+    const snapshot = decodeDiffSnapshot(hash);
+    if (snapshot) {
+      const m = snapshot.metric;
+      this.diff = {
+        pairId: this.view.pair ?? '',
+        pairLabel: 'Shared result',
+        snapshot: true,
+        prompts: [],
+        dSae: 0,
+        tokens: [],
+        complete: true,
+        readMs: 0,
+        diffs: snapshot.top.map(({ latent, value }) => ({
+          latent,
+          meanA: NaN,
+          meanB: NaN,
+          meanDelta: m === 'mean' ? value : NaN,
+          freqA: NaN,
+          freqB: NaN,
+          freqDelta: m === 'frequency' ? value : NaN,
+          maxDelta: m === 'max' ? value : NaN,
+          maxAt: { prompt: 0, token: 0 },
+        })),
+      };
+      this.diffStatus = 'done';
+    }
     try {
       const s = JSON.parse(this.#storage?.getItem(STORAGE_KEY) ?? 'null') as Partial<Stored> | null;
       if (!s) return;
@@ -99,7 +127,7 @@ export class Lab {
       if (typeof s.negative === 'string') this.negative = s.negative;
       if (typeof s.auditPrompts === 'string') this.auditPrompts = s.auditPrompts;
       if (Array.isArray(s.personas)) this.personas = s.personas.filter((p) => p && typeof p.id === 'string' && Array.isArray(p.vector));
-      if (s.diff && Array.isArray(s.diff.diffs)) {
+      if (s.diff && Array.isArray(s.diff.diffs) && !this.diff) {
         this.diff = s.diff;
         this.diffStatus = 'done';
       }

@@ -127,3 +127,19 @@ test('two models of different widths get a typed error before any work starts', 
   expect(page.workers().length).toBe(workersBefore);
   await expect(page.getByTestId('lab-diff')).toHaveAttribute('data-status', 'error');
 });
+
+test('the embed shows a diff result carried by its link, labelled from the model\'s features', async ({ page }) => {
+  await page.goto(`${appUrl('', 'embed.html')}#lab=diff&lm=max&dr=878:-0.1974,598:0.1292,318:0.05`);
+  await expect(page.getByTestId('embed')).toBeVisible();
+  await expect(page.getByTestId('diff-snapshot')).toContainText('top 3 latents by largest change on one token');
+  const rows = page.getByTestId('diff-row');
+  await expect(rows).toHaveCount(3);
+  expect(await rows.evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-latent')), Number(e.getAttribute('data-value'))]))).toEqual([
+    [878, -0.1974],
+    [598, 0.1292],
+    [318, 0.05],
+  ]);
+  // Labels arrive with the model's feature catalogue.
+  await expect(rows.first()).not.toContainText(/^#878 latent 878/, { timeout: 180_000 });
+  await expect(page.getByTestId('diff-run')).toBeVisible();
+});
