@@ -48,6 +48,8 @@ export class Lab {
   #statsCache = new Map<string, TextStats>();
   #statsKey = '';
   #wDec: { url: string; wDec: Float32Array; dSae: number; k: number | null } | null = null;
+  /** Lab personas defined on the engine in this session (a removed one is then dropped for good). */
+  #defined = new Set<string>();
 
   view = $state<LabView>(decodeLabView(''));
   pairs = $state.raw<ModelPair[]>([]);
@@ -176,11 +178,18 @@ export class Lab {
     for (const p of this.personas) {
       try {
         await engine.definePersona(this.#preset(p, pg.sae.layer));
+        this.#defined.add(p.id);
       } catch (error) {
         pg.notify('warning', `Lab persona "${p.name}" was not recreated: ${message(error)}`);
       }
     }
     if (this.personas.length) pg.presets = await engine.personas();
+  }
+
+  /** Drops lab personas the user removed from the persona panel (they were defined, and are no longer presets). */
+  prune(presetIds: Set<string>): void {
+    const kept = this.personas.filter((p) => !this.#defined.has(p.id) || presetIds.has(p.id));
+    if (kept.length !== this.personas.length) this.personas = kept;
   }
 
   #preset(p: LabPersona, layer: number): PersonaPreset {
@@ -306,8 +315,9 @@ export class Lab {
     try {
       const engine = await this.#engine;
       await engine.definePersona(this.#preset(persona, pg.sae.layer));
-      this.personas.push(persona);
       pg.presets = await engine.personas();
+      this.#defined.add(persona.id);
+      this.personas.push(persona);
       pg.notify('info', `Saved "${persona.name}": its slider and monitor are in Personas.`);
     } catch (error) {
       pg.notify('error', `Could not save the persona: ${message(error)}`);

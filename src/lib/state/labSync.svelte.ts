@@ -1,5 +1,6 @@
 // Keeps the lab's view in the URL fragment and its lists in local storage, and re-creates its saved personas and
 // model pairs whenever the playground has (re)loaded a model.
+import { untrack } from 'svelte';
 import type { Lab } from './lab.svelte';
 import type { Playground } from './playground.svelte';
 
@@ -16,6 +17,10 @@ export function syncLab(lab: Lab, pg: Playground, delayMs = 250): () => void {
       void [lab.hash, lab.diffPrompts, lab.positive, lab.negative, lab.auditPrompts, lab.personas.length, lab.diff];
       clearTimeout(timer);
       timer = setTimeout(write, delayMs);
+    });
+    $effect(() => {
+      const ids = new Set(pg.presets.map((p) => p.id));
+      if (pg.phase === 'ready') untrack(() => lab.prune(ids));
     });
     $effect(() => {
       if (pg.sae && pg.loadedModel) {
