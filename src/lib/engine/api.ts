@@ -11,6 +11,7 @@ export type ProgressStage =
   | 'compile'
   | 'tokenizer'
   | 'sae'
+  | 'texts'
   | 'ready';
 
 /** One progress type for every long operation. `loaded`/`total` are bytes while downloading. */
@@ -225,4 +226,37 @@ export interface PlaygroundEngine {
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult>;
   cancel(): void;
   dispose(): Promise<void>;
+}
+
+/** What `textStats` reads out of each text at the SAE layer (the persona lab's experiments over many texts). */
+export interface TextStatsOptions {
+  /** Leave each text's first token out of the residual sums (its norm is an outlier, as in the recipe's analyze.py). */
+  skipFirst: boolean;
+  /** Latents reported per token (sparse rows, sorted descending); the SAE's k gives all of a TopK SAE's. */
+  latentsPerToken: number;
+}
+
+/** One text's statistics at the SAE layer. */
+export interface TextStats {
+  tokens: TokenText[];
+  /** First position counted in the residual sums (1 with `skipFirst`, else 0). */
+  start: number;
+  /** Sum of the residual over the counted positions [dIn]. */
+  residualSum: Float64Array;
+  /** Sum of the residual's L2 norm over the counted positions. */
+  residualNormSum: number;
+  /** Top latents of every position (all positions, first included). */
+  top: TopLatents;
+  /** True when every position's reported latents include all of its non-zero ones (exact sums). */
+  complete: boolean;
+}
+
+/** An engine that can also run the lab's batch statistics (the in-thread engine and the worker client). */
+export interface LabEngine extends PlaygroundEngine {
+  /**
+   * Runs each text through the model (one forward pass, no sampling) and the SAE. Every text is tokenised before any
+   * work, so a text that does not fit the context throws `ContextOverflowError` at once. Progress: stage `texts`,
+   * `loaded`/`total` = texts. `cancel()` stops between texts with a `CancelledError`.
+   */
+  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]>;
 }

@@ -7,6 +7,7 @@ import type {
   GenerateRequest,
   GenerateResult,
   GeneratedToken,
+  LabEngine,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -14,6 +15,8 @@ import type {
   PlaygroundEngine,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
   PromptMode,
 } from './api';
@@ -26,6 +29,7 @@ import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, ty
 import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
 import { saeInfoOf } from './saeInfo';
 import { markSpecial, promptIdsForSae, specialTokenIds, unsteeredSpecialIds } from './specialTokens';
+import { computeTextStats } from './textStats';
 import type { MonitorSpec } from '../gpu/sae';
 import type { EngineNotice } from '../worker/protocol';
 
@@ -42,11 +46,11 @@ interface LoadedSae {
   presets: PersonaPreset[];
 }
 
-export function createPlaygroundEngine(): PlaygroundEngine {
+export function createPlaygroundEngine(): LabEngine {
   return new InThreadPlaygroundEngine();
 }
 
-export class InThreadPlaygroundEngine implements PlaygroundEngine {
+export class InThreadPlaygroundEngine implements LabEngine {
   constructor() {
     // Every model needs ORT's WebAssembly runtime (WebGPU included): start it before the first load asks.
     void primeOrt();
@@ -236,6 +240,22 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       },
     });
     return analysis!;
+  }
+
+  /** The lab's batch read-out, in its own module (textStats.ts); runs on the model's final device. */
+  async textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+    const model = this.#requireModel();
+    if (model.upgradePending || model.upgradeRunning) await model.upgrade();
+    const sae = this.#requireSae();
+    const abort = new AbortController();
+    this.#abort = abort;
+    try {
+      const special = specialTokenIds(model);
+      const tokenTexts = (ids: number[]) => markSpecial(model.tokenizer.tokenTexts(ids), special);
+      return await computeTextStats({ model, backend: sae.backend, layer: sae.info.layer, tokenTexts, signal: abort.signal }, texts, options, onProgress);
+    } finally {
+      if (this.#abort === abort) this.#abort = null;
+    }
   }
 
 

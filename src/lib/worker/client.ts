@@ -5,6 +5,7 @@ import type {
   Analysis,
   GenerateRequest,
   GenerateResult,
+  LabEngine,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -12,6 +13,8 @@ import type {
   PlaygroundEngine,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
 } from '../engine/api';
 import { localFilesUnder } from '../runtime/localFolder';
@@ -35,7 +38,7 @@ interface Pending {
   onToken?: (e: TokenEvent) => void;
 }
 
-export class WorkerEngine implements PlaygroundEngine, NoticeSource {
+export class WorkerEngine implements LabEngine, NoticeSource {
   private noticeListeners = new Set<(notice: EngineNotice) => void>();
   private readonly port: Port & { terminate?: () => void };
   private nextId = 1;
@@ -130,6 +133,10 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
 
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     return this.call({ type: 'generate', request }, { onToken });
+  }
+
+  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+    return this.call({ type: 'textStats', texts, options }, { onProgress });
   }
 
   cancel(): void {

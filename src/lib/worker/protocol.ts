@@ -12,6 +12,8 @@ import type {
   PersonaPreset,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
 } from '../engine/api';
 
@@ -23,6 +25,7 @@ export type EngineRequest =
   | { id: number; type: 'removePersona'; personaId: string }
   | { id: number; type: 'analyse'; prompt: string; topK: number; mode?: PromptMode }
   | { id: number; type: 'generate'; request: GenerateRequest }
+  | { id: number; type: 'textStats'; texts: string[]; options: TextStatsOptions }
   | { id: number; type: 'dispose' }
   | { type: 'cancel' };
 
@@ -35,6 +38,7 @@ export interface EngineResults {
   removePersona: void;
   analyse: Analysis;
   generate: GenerateResult;
+  textStats: TextStats[];
   dispose: void;
 }
 

@@ -2,7 +2,7 @@
 // PlaygroundEngine over a MessageChannel. Arrays in token events and in analyse/generate results are transferred:
 // the engine must not keep references to arrays it hands out there.
 import { registerLocalFolder } from '../runtime/localFolder';
-import type { PlaygroundEngine } from '../engine/api';
+import type { LabEngine, PlaygroundEngine } from '../engine/api';
 import { toWireError, transferables, type EngineReply, type EngineRequest, type NoticeSource, type Port } from './protocol';
 
 export function serveEngine(port: Port, engine: () => Promise<PlaygroundEngine>): void {
@@ -55,12 +55,18 @@ export function serveEngine(port: Port, engine: () => Promise<PlaygroundEngine>)
         case 'generate':
           value = await e.generate(request.request, (tokenEvent) => reply({ id, type: 'token', event: tokenEvent }, true));
           break;
+        case 'textStats': {
+          const lab = e as Partial<LabEngine>;
+          if (typeof lab.textStats !== 'function') throw Object.assign(new Error('This engine cannot run the lab (no textStats).'), { name: 'EngineUnavailableError' });
+          value = await lab.textStats.call(e, request.texts, request.options, (progress) => reply({ id, type: 'progress', progress }));
+          break;
+        }
         case 'dispose':
           value = await e.dispose();
           break;
       }
       // Analyses and generation results are fresh per call, so their arrays move; stored data (personas) is copied.
-      reply({ id, type: 'result', value }, request.type === 'analyse' || request.type === 'generate');
+      reply({ id, type: 'result', value }, request.type === 'analyse' || request.type === 'generate' || request.type === 'textStats');
     } catch (err) {
       reply({ id, type: 'error', error: toWireError(err) });
     }
