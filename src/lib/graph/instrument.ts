@@ -31,8 +31,8 @@ export const clampNames = (layer: number) => ({
   bias: `clamp.${layer}.bias`, // [slots] encoder bias (fold any b_dec subtraction in here)
   threshold: `clamp.${layer}.threshold`, // [slots] JumpReLU threshold; 0 for ReLU
   dec: `clamp.${layer}.dec`, // [slots, hidden] decoder rows
-  target: `clamp.${layer}.target`, // [batch, 1, slots] value to clamp each latent to
-  mask: `clamp.${layer}.mask`, // [batch, 1, slots] 1 where the slot is active for that row, else 0
+  target: `clamp.${layer}.target`, // [batch, 1 or seq, slots] value to clamp each latent to
+  mask: `clamp.${layer}.mask`, // [batch, 1 or seq, slots] 1 where the slot is active for that row (and position), else 0
 });
 
 export interface InstrumentOptions {
@@ -195,8 +195,9 @@ class Rewriter {
       valueInfo(c.bias, [slots]),
       valueInfo(c.threshold, [slots]),
       valueInfo(c.dec, [slots, d]),
-      valueInfo(c.target, ['batch', 1, slots]),
-      valueInfo(c.mask, ['batch', 1, slots]),
+      // 1 position broadcasts over the sequence; seq positions clamp per position (special tokens left alone).
+      valueInfo(c.target, ['batch', 'clamp_positions', slots]),
+      valueInfo(c.mask, ['batch', 'clamp_positions', slots]),
     );
     this.node('Transpose', [c.enc], [p + 'encT'], [intsAttr('perm', [1, 0])]);
     this.node('MatMul', [h, p + 'encT'], [p + 'pre0']);

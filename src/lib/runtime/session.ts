@@ -18,8 +18,10 @@ export interface ClampSource {
   bias: Float32Array; // [slots]
   threshold: Float32Array; // [slots]
   dec: Float32Array; // [slots, hidden]
-  target: Float32Array; // [rows, slots]
-  mask: Float32Array; // [rows, slots]
+  /** [rows, slots] (every position), or [rows, positions, slots] (per position; the count follows from the length). */
+  target: Float32Array;
+  /** Same layout as `target`: 1 where the slot clamps that row (and position), else 0. */
+  mask: Float32Array;
 }
 
 export interface StepInput {
@@ -173,8 +175,8 @@ export class DecoderSession {
         feeds[names.bias] = new Tensor('float32', c.bias, [n]);
         feeds[names.threshold] = new Tensor('float32', c.threshold, [n]);
         feeds[names.dec] = new Tensor('float32', c.dec, [n, d]);
-        feeds[names.target] = new Tensor('float32', c.target, [rows, 1, n]);
-        feeds[names.mask] = new Tensor('float32', c.mask, [rows, 1, n]);
+        feeds[names.target] = new Tensor('float32', c.target, [rows, c.target.length / (rows * n), n]);
+        feeds[names.mask] = new Tensor('float32', c.mask, [rows, c.mask.length / (rows * n), n]);
       }
     }
   }
