@@ -58,6 +58,28 @@ test('float16 export (model_fp16.onnx): WASM runs it; WebGPU without shader-f16 
   }
 });
 
+test('q4f16 export (model_q4f16.onnx, MatMulNBits with float16 scales): WASM gives the dequantised reference\'s greedy ids; WebGPU without shader-f16 falls back to WASM and says why', async ({ page }) => {
+  await open(page);
+  // The float32 graph holding the dequantised 4-bit weights is the golden for the q4f16 file (models/fixtures/exports.py).
+  const ref = await call(page, 'exportGreedy', `${EXPORTS}q4f16-reference/`, 'wasm', 32);
+  expect(ref.cached).toEqual(ref.full);
+  expect(ref.cached).not.toEqual(ref.golden); // 4-bit weights moved the model off the float32 tiny-llama
+  const wasm = await call(page, 'exportGreedy', `${EXPORTS}q4f16/`, 'wasm', 32);
+  expect(wasm.device.backend).toBe('wasm');
+  expect(wasm.layout).toMatchObject({ kvType: 'float16', logitsType: 'float16' });
+  expect(wasm.cached).toEqual(ref.cached);
+  expect(wasm.full).toEqual(ref.cached);
+  const f16 = await page.evaluate(async () => !!(await navigator.gpu?.requestAdapter())?.features.has('shader-f16'));
+  const gpu = await call(page, 'exportGreedy', `${EXPORTS}q4f16/`, 'webgpu', 32);
+  expect(gpu.cached).toEqual(ref.cached);
+  if (f16) expect(gpu.device.backend).toBe('webgpu');
+  else {
+    // SwiftShader (these machines) has no shader-f16.
+    expect(gpu.device.backend).toBe('wasm');
+    expect(gpu.device.fallbackReason).toMatch(/float16.*shader-f16.*WASM/);
+  }
+});
+
 test('merged decoders and undriveable graphs are typed errors naming what was found and expected', async ({ page }) => {
   await open(page);
   for (const backend of ['webgpu', 'wasm']) {

@@ -91,3 +91,35 @@ describe('fp16 export on the CPU', () => {
     expect(maxAbsDiff(got, h)).toBeGreaterThan(0.1);
   });
 });
+
+describe('q4f16 export on the CPU (model_q4f16.onnx: MatMulNBits, float16 scales, activations, KV and logits)', () => {
+  const golden = JSON.parse(readFileSync(`${dir('q4f16')}/golden.json`, 'utf8'));
+  const config = readConfig(JSON.parse(readFileSync(`${dir('q4f16')}/config.json`, 'utf8')));
+  const p = golden.prompts.find((x: { greedy_64?: number[] }) => x.greedy_64);
+
+  test('the file is what transformers.js publishes as q4f16: 4-bit MatMulNBits with float16 scales, float16 KV and logits', () => {
+    const g = parseModel(bytes('q4f16', 'model_q4f16.onnx')).graph!;
+    const nbits = g.node.filter((n) => n.opType === 'MatMulNBits');
+    expect(nbits.length).toBe(15); // 7 per block × 2 + lm_head
+    expect(nbits.every((n) => n.domain === 'com.microsoft')).toBe(true);
+    expect(g.node.some((n) => n.opType === 'MatMul' && g.initializer.some((t) => t.name === n.input[1]))).toBe(false);
+    const scales = new Set(nbits.map((n) => n.input[2]));
+    expect(g.initializer.filter((t) => scales.has(t.name)).map((t) => t.dataType)).toEqual(new Array(15).fill(10)); // FLOAT16
+    expect(layoutOf('q4f16', 'model_q4f16.onnx')).toMatchObject({ kvType: 'float16', logitsType: 'float16' });
+  });
+
+  test('greedy ids (cache and full recomputation) equal the dequantised float32 reference; logits within float16 rounding', async () => {
+    const q = await createDecoder(api, bytes('q4f16', 'model_q4f16.onnx'), config);
+    const ref = await createDecoder(api, bytes('q4f16-reference'), config);
+    const opts = { promptIds: p.input_ids as number[], maxNewTokens: 64, sampling: GREEDY, seed: 0, contextLength: config.contextLength };
+    const want = (await generate(ref, opts)).rows[0].tokens;
+    expect((await generate(q, opts)).rows[0].tokens).toEqual(want);
+    expect((await generate(q, { ...opts, useCache: false })).rows[0].tokens).toEqual(want);
+    // 4-bit weights really moved the model: its greedy ids are not the float32 tiny-llama's.
+    expect(want).not.toEqual(p.greedy_64);
+    const a = await q.step({ ids: [p.input_ids], capture: [0] }, false);
+    const b = await ref.step({ ids: [p.input_ids], capture: [0] }, false);
+    expect(maxAbsDiff(a.lastLogits, b.lastLogits)).toBeLessThanOrEqual(2e-2);
+    expect(maxAbsDiff(await readTensor(a.captures.get(0)!), await readTensor(b.captures.get(0)!))).toBeLessThanOrEqual(2e-2);
+  });
+});
