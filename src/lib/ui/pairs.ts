@@ -2,6 +2,7 @@
 // picker first asks the hub how large the files are (HEAD requests), so the user sees the download size, and an
 // unreachable hub is a clear message rather than a failed load half-way.
 import { DEFAULT_HUB, hubFolderUrl } from '../runtime/hub';
+import { onnxCandidates } from '../runtime/layout';
 import { HUB_PREFIX, hubSaeFolderUrl } from './models';
 
 export interface KnownPair {
@@ -13,7 +14,10 @@ export interface KnownPair {
   model: string;
   /** SAE as the picker loads it: `hf:owner/repo/folder`. */
   sae: string;
-  /** Files the model load reads, in the model repository (the ONNX file chosen as LanguageModel.load does). */
+  /**
+   * Files the model load reads, in the model repository. `onnx/model.onnx` stands for the ONNX file
+   * LanguageModel.load picks (the first of onnxCandidates the repository has), with its `.onnx_data` if any.
+   */
   modelFiles: string[];
   /** Files the SAE load reads, in the SAE folder. */
   saeFiles: string[];
@@ -38,6 +42,25 @@ export const KNOWN_PAIRS: KnownPair[] = [
     modelFiles: ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'],
     saeFiles: ['cfg.json', 'sae_weights.safetensors'],
     source: 'SAELens sae_lens/pretrained_saes.yaml (release gpt2-small-res-jb, model gpt2-small)',
+  },
+  /**
+   * Gemma 3 270M instruction-tuned as transformers.js publishes it (`onnx-community/gemma-3-270m-it-ONNX`) with
+   * Gemma Scope 2's residual-stream SAE after block 12, 16k latents, medium L0 (`google/gemma-scope-2-270m-it`,
+   * folder `resid_post/layer_12_width_16k_l0_medium`: config.json + params.safetensors). SAELens
+   * pretrained_saes.yaml lists the 270M releases with `conversion_func: gemma_3` (gemma-scope-2-270m-it-* on
+   * repo_id google/gemma-scope-2-270m-it, model google/gemma-3-270m-it; resid_post/layer_{5,9,12,15}_width_16k_l0_
+   * {small,medium,big}, the medium one carrying the Neuronpedia id, e.g. gemma-3-270m/12-gemmascope-2-res-16k for
+   * the -pt twin).
+   */
+  {
+    id: 'gemma-3-270m-it-gemmascope-2-res-16k-12',
+    name: 'Gemma 3 270M IT + Gemma Scope 2 (layer 12, 16k)',
+    description: 'Google Gemma 3 270M instruction-tuned with the Gemma Scope 2 residual SAE after block 12 (16,384 latents, medium L0), from the hub',
+    model: 'hf:onnx-community/gemma-3-270m-it-ONNX',
+    sae: 'hf:google/gemma-scope-2-270m-it/resid_post/layer_12_width_16k_l0_medium',
+    modelFiles: ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'],
+    saeFiles: ['config.json', 'params.safetensors'],
+    source: 'SAELens sae_lens/pretrained_saes.yaml (gemma-scope-2-270m-it releases, conversion_func gemma_3)',
   },
 ];
 
@@ -78,12 +101,24 @@ export async function pairDownloadSize(
   const urls = [...pair.modelFiles.map((f) => modelFolder + f), ...pair.saeFiles.map((f) => saeFolder + f)];
   let sizes: number[];
   try {
-    // On WebGPU LanguageModel.load prefers onnx/model_q4.onnx when the folder has it: size what it will fetch.
-    const q4 = modelFolder + 'onnx/model_q4.onnx';
+    // Size what LanguageModel.load will fetch: the first ONNX file of onnxCandidates the repository has (q4 first),
+    // and its external weights, which transformers.js names `<file>_data` (then `_data_1`, … past 2 GB).
     const plain = urls.indexOf(modelFolder + 'onnx/model.onnx');
-    if (webgpu && plain >= 0) {
-      const head = await fetchImpl(q4, { method: 'HEAD' });
-      if (head.ok) urls[plain] = q4;
+    if (plain >= 0) {
+      let chosen = urls[plain];
+      for (const file of onnxCandidates(webgpu ? 'webgpu' : 'wasm')) {
+        if ((await fetchImpl(modelFolder + file, { method: 'HEAD' })).ok) {
+          chosen = modelFolder + file;
+          break;
+        }
+      }
+      const data: string[] = [];
+      for (let i = 0; ; i++) {
+        const url = `${chosen}_data${i === 0 ? '' : `_${i}`}`;
+        if (!(await fetchImpl(url, { method: 'HEAD' })).ok) break;
+        data.push(url);
+      }
+      urls.splice(plain, 1, chosen, ...data);
     }
     sizes = await Promise.all(urls.map((url) => fileSize(url, fetchImpl)));
   } catch (e) {

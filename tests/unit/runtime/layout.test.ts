@@ -123,3 +123,18 @@ describe('q4f16 export on the CPU (model_q4f16.onnx: MatMulNBits, float16 scales
     expect(maxAbsDiff(await readTensor(a.captures.get(0)!), await readTensor(b.captures.get(0)!))).toBeLessThanOrEqual(2e-2);
   });
 });
+
+test('the Gemma 3 270M IT replica (fp32 graph, weights in onnx/model.onnx_data) gives its golden greedy ids and residuals', async () => {
+  const base = `${MODELS}/fixtures/gemma-3-270m-it-replica`;
+  const golden = JSON.parse(readFileSync(`${base}/golden.json`, 'utf8'));
+  const config = readConfig(JSON.parse(readFileSync(`${base}/config.json`, 'utf8')));
+  expect(config).toMatchObject({ modelType: 'gemma3_text', nLayer: 18, hidden: 32, headDim: 32 });
+  const graph = new Uint8Array(readFileSync(`${base}/onnx/model.onnx`));
+  const externalData = [{ path: 'model.onnx_data', data: new Uint8Array(readFileSync(`${base}/onnx/model.onnx_data`)) }];
+  const s = await createDecoder(api, graph, config, { externalData });
+  const p = golden.prompts[0];
+  const g = await generate(s, { promptIds: p.input_ids, maxNewTokens: 64, sampling: GREEDY, seed: 0, contextLength: config.contextLength });
+  expect(g.rows[0].tokens).toEqual(p.greedy_64);
+  const out = await s.step({ ids: [p.input_ids], capture: [12] }, false);
+  expect(maxAbsDiff(await readTensor(out.captures.get(12)!), p.residuals['12'].flat())).toBeLessThanOrEqual(1e-3);
+});
