@@ -47,10 +47,11 @@ export const KNOWN_PAIRS: KnownPair[] = [
    * Gemma 3 270M instruction-tuned as transformers.js publishes it (`onnx-community/gemma-3-270m-it-ONNX`) with
    * Gemma Scope 2's residual-stream SAE after block 12, 16k latents, medium L0 (`google/gemma-scope-2-270m-it`,
    * folder `resid_post/layer_12_width_16k_l0_medium`: config.json + params.safetensors). SAELens
-   * pretrained_saes.yaml lists the 270M releases with `conversion_func: gemma_3` (gemma-scope-2-270m-it-* on
-   * repo_id google/gemma-scope-2-270m-it, model google/gemma-3-270m-it; resid_post/layer_{5,9,12,15}_width_16k_l0_
-   * {small,medium,big}, the medium one carrying the Neuronpedia id, e.g. gemma-3-270m/12-gemmascope-2-res-16k for
-   * the -pt twin).
+   * sae_lens/pretrained_saes.yaml (decoderesearch/SAELens): release gemma-scope-2-270m-pt-res lists repo_id
+   * google/gemma-scope-2-270m-pt, `resid_post/layer_{5,9,12,15}_width_{16k,65k,262k,1m}_l0_{small,medium,big}`, the
+   * medium one carrying the Neuronpedia id (gemma-3-270m/12-gemmascope-2-res-16k, l0 60); the instruction-tuned
+   * releases (gemma-scope-2-270m-it-mlp, -att-all, …) use repo_id google/gemma-scope-2-270m-it with model
+   * google/gemma-3-270m-it and the same folder names; all with conversion_func gemma_3.
    */
   {
     id: 'gemma-3-270m-it-gemmascope-2-res-16k-12',
