@@ -72,3 +72,14 @@ test('a model folder dropped onto the model picker loads with its own SAE; loose
   expect(decodeURIComponent(page.url())).toMatch(new RegExp(`[?&]m=local-folder://${MODEL}-`));
   await expect(page.getByTestId('sae-select')).toHaveValue('blocks.1.hook_resid_post');
 });
+
+test('an SAE folder dropped onto the model picker loads for the current model', async ({ page }) => {
+  await page.goto(appUrl());
+  await waitForAnalysis(page);
+  await dropOnPicker(page, [SAE_DIR]);
+  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'loading');
+  await waitForAnalysis(page);
+  const url = decodeURIComponent(page.url());
+  expect(url).toMatch(/[?&]s=local-folder:\/\/blocks\.1\.hook_resid_post-/);
+  expect(url).not.toMatch(/[?&]m=local-folder/);
+});
