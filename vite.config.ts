@@ -22,6 +22,43 @@ const MIME: Record<string, string> = {
   '.md': 'text/markdown',
 };
 
+/**
+ * Content-Security-Policy of the built app and embed page, as a `<meta http-equiv>` tag so that it holds on any
+ * static server. No inline script and no `eval`; `'wasm-unsafe-eval'` lets onnxruntime-web compile its WebAssembly.
+ * `connect-src` stays open to http(s): people load model and SAE folders from any URL or hub they type. Inline
+ * styles are allowed (Svelte's style bindings); `frame-ancestors` cannot be set from a meta tag, and the embed page
+ * is meant to be framed anyway. Only the build gets it: the dev server injects styles and its HMR client inline.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "connect-src 'self' https: http: blob: data:",
+  "img-src 'self' data: blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'content-security-policy',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: () => [
+        {
+          tag: 'meta',
+          attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY },
+          injectTo: 'head-prepend',
+        },
+      ],
+    },
+  };
+}
+
 function serveModels(): Plugin {
   const middleware = (req: any, res: any, next: () => void) => {
     const url: string = req.url ?? '';
@@ -74,8 +111,10 @@ function copyShippedModels(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [svelte(), serveModels(), copyShippedModels()],
+  plugins: [svelte(), serveModels(), copyShippedModels(), contentSecurityPolicy()],
   worker: { format: 'es' },
+  // The guided replication page is linked from the title only once it exists (no link to a missing page).
+  define: { __DISCOVER_PAGE__: JSON.stringify(existsSync(resolve(ROOT, 'discover.html')) ? 'discover.html' : null) },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',

@@ -8,16 +8,17 @@ import { createEngine } from './lib/state/engine';
 import { decodeExperiment } from './lib/ui/url-state';
 import { registerServiceWorker } from './lib/ui/service-worker';
 import { readBackendPreference } from './lib/ui/backend-preference';
+import { Lab } from './lib/state/lab.svelte';
+import { decodeLabView } from './lib/lab/url';
+import LabPanel from './components/lab/LabPanel.svelte';
 
 const offlineReady = registerServiceWorker();
 const backendPreference = readBackendPreference(location.search);
-const pg = new Playground(
-  // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
-  // files) go through it and are cached for offline use on this very first visit.
-  navigator.serviceWorker?.controller ? createEngine() : offlineReady.then(() => createEngine()),
-  // No token view to show first: the widget loads straight onto its final device.
-  { baseUrl: document.baseURI, quickStart: false, backend: backendPreference.backend },
-);
+// The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
+// files) go through it and are cached for offline use on this very first visit.
+const engine = navigator.serviceWorker?.controller ? Promise.resolve(createEngine()) : offlineReady.then(() => createEngine());
+// No token view to show first: the widget loads straight onto its final device.
+const pg = new Playground(engine, { baseUrl: document.baseURI, quickStart: false, backend: backendPreference.backend });
 if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
 const { experiment, warnings } = decodeExperiment(location.search);
 pg.restore(experiment);
@@ -26,4 +27,15 @@ const show = (new URLSearchParams(location.search).get('show') ?? '').split(',')
 
 mount(EmbedWidget, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI, show } });
 
-offlineReady.finally(() => pg.loadModel(pg.experiment.model));
+// `#lab=diff&…&dr=…` adds the lab below the widget, showing the shared diff result (no local storage here either).
+const lab = decodeLabView(location.hash).tab ? new Lab(pg, engine, createEngine, null) : null;
+if (lab) {
+  const target = document.createElement('div');
+  document.getElementById('app')!.after(target);
+  mount(LabPanel, { target, props: { pg, lab, appBase: document.baseURI } });
+}
+
+offlineReady
+  .finally(() => pg.loadModel(pg.experiment.model))
+  .then(() => lab?.refreshPairs())
+  .catch(() => undefined);

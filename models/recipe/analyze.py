@@ -1,13 +1,15 @@
 """Stage 6: feature dashboards, personas (SAE latents + difference-of-means vector), voice classifier,
 steering evaluation, golden file for the browser runtime, eval.json and the model card."""
 import math
-from collections import Counter
 from common import *
 torch = setup_torch()
 import torch.nn.functional as F
 from model import load_model, n_params
 from sae import load_sae, residuals, sample_windows, hook_name
 from bpe import load_encoder
+from labels import relabel
+from dashboards import write_split, card_section, files_section
+from monitor import calibrate, residual_function
 
 NEUTRAL_PROMPTS = [  # modern, register-neutral openings (everyday, technical, descriptive); none occurs in the corpus
     "The weather today is", "To open the door,", "My favourite thing about the city is",
@@ -233,22 +235,14 @@ def main():
             examples += examples_for(li, train_sc, 5 - len(examples), 'train')
         ld = logit_dirs[li]
         pv, pi = ld.topk(8); sv, si = (-ld).topk(8)
-        dom = int(np.argmax(vd))
-        if examples:
-            cnt = Counter(e['tokens'][int(np.argmax(e['activations']))] for e in examples)
-            top_toks = [t for t, _ in cnt.most_common(2)]
-        else:
-            top_toks = [tokstr[int(x)] for x in pi[:2]]
-        who = names[dom] if vd[dom] >= 0.5 else 'mixed'
-        label = f"{who} \u00b7 " + ', '.join(repr(t.strip() or t)[:14] for t in top_toks)
-        latents.append(dict(id=li, label=label, density=round(float(density[li]), 6),
+        latents.append(dict(id=li, label='', density=round(float(density[li]), 6),
                             max_activation=round(float(vals[0]) if len(vals) else 0.0, 3),
                             voice_distribution=[round(float(x), 4) for x in vd],
                             top_promoted=[dict(token=tokstr[int(i)], id=int(i), logit=round(float(v), 2)) for v, i in zip(pv, pi)],
                             top_suppressed=[dict(token=tokstr[int(i)], id=int(i), logit=round(float(-v), 2)) for v, i in zip(sv, si)],
                             examples=examples))
     feats = dict(hook_name=hn, d_sae=cfg['d_sae'], voices=names, scan_tokens=int(ntok), split='held-out', latents=latents)
-    fpath = os.path.join(sae_dir, 'features.json')
+    relabel(feats)  # labels in words from the dashboards (labels.py); relabel.py reruns it on an existing build
     limit = 2_950_000
     while True:
         blob = json.dumps(feats, separators=(',', ':'), ensure_ascii=False).encode()
@@ -267,13 +261,13 @@ def main():
                     e['tokens'], e['activations'] = e['tokens'][1:], e['activations'][1:]
                 else:
                     e['tokens'], e['activations'] = e['tokens'][:-1], e['activations'][:-1]
-    with open(fpath, 'wb') as f:
-        f.write(blob)
+    relabel(feats)  # again on the trimmed examples, so that relabel.py on this build gives the same labels
+    features_bytes, examples_bytes = write_split(feats, sae_dir)  # features.json + examples/ (loaded per card)
     n_few = sum(1 for l in latents if sum(1 for e in l['examples'] if 'split' not in e) < 5)
     n_few_all = sum(1 for l in latents if len(l['examples']) < 5)
     feat_stats = dict(latents_with_lt5_heldout_examples=n_few, latents_with_lt5_examples=n_few_all,
-                      bytes=len(blob), snippet_tokens=max(len(e['tokens']) for l in latents for e in l['examples']) if ntok else 0)
-    log(f'features.json: {len(blob)/1e6:.2f} MB, {n_few} latents with < 5 held-out examples, {n_few_all} with < 5 in all ({time.time()-t_start:.0f}s)')
+                      bytes=features_bytes + examples_bytes, features_bytes=features_bytes, examples_bytes=examples_bytes, snippet_tokens=max(len(e['tokens']) for l in latents for e in l['examples']) if ntok else 0)
+    log(f'features.json: {features_bytes/1e6:.2f} MB + examples {examples_bytes/1e6:.2f} MB, {n_few} latents with < 5 held-out examples, {n_few_all} with < 5 in all ({time.time()-t_start:.0f}s)')
 
     # ------------------------------------------------ personas
     enc_p = lambda ps: [enc.encode(p) for p in ps]
@@ -325,6 +319,10 @@ def main():
                              vector_raw_norm=round(float(raw.norm()), 4), mean_residual_norm=round(mean_norm, 4),
                              calib_rate_vector=best['vector']['rate'], calib_rate_latents=best['latents']['rate'])))
         log(f"persona {v['id']}: vector {best['vector']} latents {best['latents']} -> default {default}")
+    # monitor calibration for the app's persona bars, and one held-out prompt per voice for the browser tests
+    sae_t = dict(W_enc=sae.W_enc.detach(), b_enc=sae.b_enc.detach(), b_dec=sae.b_dec.detach(), k=cfg['sae_k'])
+    voice_prompts, monitor_wins = calibrate(cfg, residual_function(model, L), enc.encode, sae_t, personas)
+    log(f'persona monitor: own persona highest on held-out sentences {monitor_wins}')
     write_json(os.path.join(sae_dir, 'personas.json'), dict(
         hook_name=hn, layer=L, d_model=cfg['n_embd'],
         semantics='steering adds strength * direction to the residual after block `layer` at every position; '
@@ -403,6 +401,7 @@ def main():
                       sampling=dict(SAMPLING, seeds=list(EVAL_SEEDS), note='same seeds for steered and unsteered'),
                       calibration=calib_log, examples=examples_out),
         features=feat_stats,
+        persona_monitor=monitor_wins,
         sae=dict(hook_name=hn, d_sae=cfg['d_sae'], k=cfg['sae_k'], fve=sm['fve'], l0=sm['l0'],
                  dead_fraction=sm['dead_fraction'], dead_tokens=sm['dead_tokens'],
                  dead_fraction_subset=sm['dead_fraction_subset'], dead_subset_tokens=sm['dead_subset_tokens'],
@@ -453,22 +452,22 @@ def main():
         entry['greedy_text'] = enc.decode(entry['greedy']['unsteered'])
         golden['prompts'].append(entry)
     golden['tokenizer'] = read_json(os.path.join(cfg['cache'], 'tokenizer_fixtures.json'))
+    golden['voice_prompts'] = voice_prompts
     write_json(os.path.join(out, 'golden.json'), golden)
-    write_card(cfg, ev, table, personas, examples_out)
+    write_card(cfg, ev, table, personas, examples_out,
+               card_section(feats, dict(personas=personas), monitor_wins, features_bytes, examples_bytes))
     log(f'analyze done in {time.time()-t_start:.0f}s; all thresholds passed: {ev["all_passed"]}')
     if cfg['thresholds'] and not ev['all_passed'] and '--no-fail' not in sys.argv:
         print('WARNING: some thresholds are not met (see eval.json)', flush=True)
 
 
-def write_card(cfg, ev, table, personas, examples):
+def write_card(cfg, ev, table, personas, examples, dashboards_section):
+    import shutil
+    # first, so that the card's list of files includes it
+    shutil.copy(os.path.join(cfg['cache'], 'corpus', 'manifest.json'), os.path.join(cfg['out'], 'manifest.json'))
     man = read_json(os.path.join(cfg['cache'], 'corpus', 'manifest.json'))
     m = ev['model']
     ck_bound = ev['model'].get('schedule_bound', 'steps')
-    sizes = {}
-    for root, _, files in os.walk(cfg['out']):
-        for f in files:
-            p = os.path.join(root, f)
-            sizes[os.path.relpath(p, cfg['out'])] = os.path.getsize(p)
     src = '\n'.join(f"| {v['name']} | {v['source']} | {', '.join(p['name'] + ' ' + str(p['version']) for p in v['packages'])} | "
                     f"{v['licence']} | {v['bytes']/1e6:.2f} MB | `{v['sha256'][:16]}…` |" for v in man['voices'])
     pers = '\n'.join(f"| {p['name']} | {p['default_use']} | {p['calibration']['vector_alpha']} | {p['calibration']['latents_alpha']} | "
@@ -578,6 +577,7 @@ Examples (first neutral prompt, sampled):
 
 {ex}
 
+{dashboards_section}
 ## Golden file
 
 `golden.json`: for 3 prompts, token ids, the residual at every block output for positions 0 and last, the top-8
@@ -585,10 +585,7 @@ SAE latents per token, greedy continuations (32 tokens) unsteered and steered wi
 strength, default direction, steering at all positions), the first 16 fp32 logits of prompt 0's last position, and
 tokenizer fixtures (ids from the recipe's Python encoder).
 
-## Files
-
-{chr(10).join(f'- `{k}` — {v/1e6:.2f} MB' for k, v in sorted(sizes.items()))}
-
+{files_section(cfg['out'])}
 ## Unmet thresholds
 
 {unmet}
@@ -605,8 +602,6 @@ tokenizer fixtures (ids from the recipe's Python encoder).
 """
     with open(os.path.join(cfg['out'], 'README.md'), 'w') as f:
         f.write(card)
-    import shutil
-    shutil.copy(os.path.join(cfg['cache'], 'corpus', 'manifest.json'), os.path.join(cfg['out'], 'manifest.json'))
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Voices recipe: corpus -> tokenizer -> LM -> ONNX (fp32 + q4) + parity -> SAE -> dashboards/personas/eval/golden.
+# Voices recipe: corpus -> tokenizer -> LM -> ONNX (fp32 + q4) + parity -> SAE -> dashboards/personas/eval/golden
+# -> relabel (labels, examples files, monitor calibration: what relabel.py redoes on an existing build).
 #   bash models/recipe/build.sh            full build into models/voices/   (npm run models:build)
 #   bash models/recipe/build.sh --smoke    tiny config into models/voices-smoke/ in seconds (npm run models:smoke)
 #   extra flags: --retrain (ignore a finished LM checkpoint in models/.cache)
@@ -49,11 +50,16 @@ node models/recipe/parity.mjs "$OUT" "$CACHE" ${SMOKE:+} $([ -z "$SMOKE" ] && ec
 cd models/recipe
 $PY sae.py $SMOKE
 $PY analyze.py $SMOKE
+# relabel.py relabels an existing build in place; on the build analyze.py just wrote it must change nothing
+tree_hash() { (cd "$ROOT/$OUT" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum); }
+before=$(tree_hash)
+$PY relabel.py $SMOKE
+[ "$before" = "$(tree_hash)" ] || { echo "relabel.py changed the fresh build in $OUT (analyze.py and relabel.py disagree)" >&2; exit 1; }
 cd "$ROOT"
 for f in config.json tokenizer.json tokenizer_config.json onnx/model.onnx onnx/model_q4.onnx eval.json golden.json README.md; do
   [ -s "$OUT/$f" ] || { echo "missing $OUT/$f" >&2; exit 1; }
 done
-for f in cfg.json sae_weights.safetensors features.json personas.json; do
+for f in cfg.json sae_weights.safetensors features.json personas.json examples/0000.json; do
   ls "$OUT"/sae/*/"$f" >/dev/null || { echo "missing $OUT/sae/*/$f" >&2; exit 1; }
 done
 size=$(du -sb "$OUT" | cut -f1)

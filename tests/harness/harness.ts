@@ -9,4 +9,5 @@ declare global {
 window.harness ??= {};
 import './runtime';
 import './sae';
+import './lab';
 export {};

@@ -116,6 +116,46 @@ async function cacheVsRecompute(base: string, backend: 'webgpu' | 'wasm', n = 64
   return { cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: p.greedy_64 ?? [], cacheLocations: [...locations] };
 }
 
+/**
+ * A published export layout (models/fixtures/exports/*), loaded the way the app loads a folder (no file named):
+ * greedy ids with the KV cache and by full recomputation, the residual captured after every block against the
+ * golden values of the tiny-llama weights it was derived from, and a steered step's move.
+ */
+async function exportGreedy(base: string, backend: 'webgpu' | 'wasm', n = 64) {
+  const g = await golden(base);
+  const p = g.prompts.find((x) => x.greedy_64) ?? g.prompts[0];
+  const m = await LanguageModel.load(base, { backend });
+  try {
+    const common = { promptIds: p.input_ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] };
+    const cached = await m.generate(common);
+    const full = await m.generate({ ...common, useCache: false });
+    const decoder = await m.decoder();
+    let residual = 0;
+    const out = await decoder.step({ ids: [p.input_ids], capture: m.layers }, false);
+    for (const l of m.layers) {
+      residual = Math.max(residual, maxAbsDiff(await readTensor(out.captures.get(l)!), p.residuals[String(l)].flat()));
+      out.captures.get(l)!.dispose();
+    }
+    const logits = maxAbsDiff(out.lastLogits, p.logits_last);
+    return { device: m.device, layout: decoder.layout, headDim: decoder.shape.headDim, cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: (p.greedy_64 ?? []).slice(0, n), residual, logits };
+  } finally {
+    await m.dispose();
+  }
+}
+
+/** An instruct model through the loader: the chat-rendered prompt ids, their special flags, and greedy ids from them. */
+async function chatGreedy(base: string, backend: 'webgpu' | 'wasm', message: string, n = 16) {
+  const m = await LanguageModel.load(base, { backend });
+  try {
+    const ids = m.encode(message, 'chat');
+    const r = await m.generate({ promptIds: ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] });
+    const texts = m.tokenizer.tokenTexts(ids);
+    return { ids, special: texts.filter((t) => t.special).map((t) => t.text), greedy: r.rows[0].tokens, device: m.device };
+  } finally {
+    await m.dispose();
+  }
+}
+
 /** Sampled text for a seed (temperature 1, top-k 40, top-p 0.95, penalties on). */
 async function sampleText(base: string, backend: 'webgpu' | 'wasm', seed: number, rows = 1) {
   const m = await load(base, { backend, onnxFile: 'onnx/model.onnx' });
@@ -482,6 +522,8 @@ window.harness.runtime = {
   residualsVsGolden,
   steerByVector,
   cacheVsRecompute,
+  exportGreedy,
+  chatGreedy,
   sampleText,
   deviceLoss,
   sharedDevice,

@@ -1,13 +1,13 @@
 // Browser-side entry points for the SAE kernel tests and benchmarks: each builds its inputs, runs the GPU kernels
 // and the TypeScript reference, and returns plain numbers for Playwright to assert on.
 import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src/lib/engine/playground';
-import type { GenerateRequest, PersonaPreset, PlaygroundEngine } from '../../src/lib/engine/api';
+import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
 import { SaeGpu } from '../../src/lib/gpu/sae';
-import { fetchSae } from '../../src/lib/sae/remote';
+import { fetchSae, readSaeFolder } from '../../src/lib/sae/remote';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
-import { gemmaScopeFiles, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, sparsifyFiles } from '../unit/sae/fixtures';
+import { gemmaScopeFiles, memoryFolder, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, saeLensWeights, sparsifyFiles } from '../unit/sae/fixtures';
 
 let devicePromise: Promise<GPUDevice> | null = null;
 const device = () => (devicePromise ??= requestGpuDevice('harness.sae.device'));
@@ -161,6 +161,79 @@ async function formatsAgree(architecture: 'topk' | 'jumprelu') {
   return { maxDiff, nonzero, refRel: relError(ref, saeReference.encode(base, x, 4)) };
 }
 
+/**
+ * SAELens scaling factors on the GPU kernels: a v6 folder with `normalize_activations: expected_average_only_in`
+ * (factor 0.4 from activation_scaler.json) and a per-latent `scaling_factor` with `finetuning_scaling_factor`,
+ * loaded through the folder reader; GPU encode, reconstruction and steering against SAELens's rule computed here
+ * from the raw weights: a = relu((0.4·x − b_dec)·W_enc + b_enc), x̂ = ((a ⊙ s)·W_dec + b_dec) / 0.4, steering
+ * c·s_j·W_dec[j] / 0.4.
+ */
+async function scalingFactorsCase() {
+  const gpu = await device();
+  const dIn = 23;
+  const dSae = 77;
+  const tokens = 5;
+  const raw = randomSae({ dIn, dSae, architecture: 'standard', seed: 31 });
+  const scale = randomArray(dSae, rng(32), 0.8).map((v) => 1.2 + v);
+  const norm = 0.4;
+  const cfg = {
+    architecture: 'standard',
+    d_in: dIn,
+    d_sae: dSae,
+    apply_b_dec_to_input: true,
+    normalize_activations: 'expected_average_only_in',
+    finetuning_scaling_factor: true,
+    metadata: { hook_name: 'blocks.1.hook_resid_post', sae_lens_version: '6.3.0' },
+  };
+  const sae = await readSaeFolder(
+    memoryFolder('sae/blocks.1.hook_resid_post/', {
+      'cfg.json': cfg,
+      'sae_weights.safetensors': saeLensWeights(raw, { scaling_factor: { shape: [dSae], data: scale } }),
+      'activation_scaler.json': { scaling_factor: norm },
+    }),
+  );
+  const x = randomArray(tokens * dIn, rng(33), 3);
+  const want = new Float32Array(tokens * dSae);
+  const wantXHat = new Float32Array(tokens * dIn);
+  for (let t = 0; t < tokens; t++) {
+    for (let j = 0; j < dSae; j++) {
+      let pre = raw.bEnc[j];
+      for (let i = 0; i < dIn; i++) pre += (norm * x[t * dIn + i] - raw.bDec[i]) * raw.wEnc[i * dSae + j];
+      want[t * dSae + j] = Math.max(pre, 0);
+    }
+    for (let i = 0; i < dIn; i++) {
+      let acc = raw.bDec[i];
+      for (let j = 0; j < dSae; j++) acc += want[t * dSae + j] * scale[j] * raw.wDec[j * dIn + i];
+      wantXHat[t * dIn + i] = acc / norm;
+    }
+  }
+  const residual = uploadBuffer(gpu, 'harness.scaling.residual', x);
+  const saeGpu = new SaeGpu(gpu, sae);
+  await saeGpu.analyse({ buffer: residual, offset: 0, rowStride: 0, tokensPerRow: tokens, tokens }, 4);
+  const acts = await readFloat32(gpu, saeGpu.buffers.acts, tokens * dSae);
+  const xHat = await readFloat32(gpu, saeGpu.buffers.xHat, tokens * dIn);
+  const out = createStorageBuffer(gpu, 'harness.scaling.steer', dIn * 4);
+  const encoder = gpu.createCommandEncoder({ label: 'harness.scaling.steer' });
+  const cleanup = saeGpu.composeSteering(encoder, [{ latents: [{ latent: 5, coefficient: 3 }], vectors: [] }], { buffer: out, offset: 0, rowStride: dIn });
+  gpu.queue.submit([encoder.finish()]);
+  cleanup();
+  const steer = await readFloat32(gpu, out, dIn);
+  const wantSteer = Float32Array.from({ length: dIn }, (_, i) => (3 * scale[5] * raw.wDec[5 * dIn + i]) / norm);
+  saeGpu.destroy();
+  residual.destroy();
+  out.destroy();
+  return {
+    gpuEncodeRel: relError(acts, want),
+    gpuDecodeRel: relError(xHat, wantXHat),
+    gpuSteerRel: relError(steer, wantSteer),
+    refEncodeRel: relError(saeReference.encode(sae, x, tokens), want),
+    refDecodeRel: relError(saeReference.decode(sae, want, tokens), wantXHat),
+    refSteerRel: relError(saeReference.composeSteering(sae, [{ latent: 5, coefficient: 3 }], []), wantSteer),
+    nonzero: want.filter((v) => v !== 0).length,
+    unscaledDecodeRel: relError(saeReference.decode(raw, want, tokens), wantXHat),
+  };
+}
+
 /** The shipped SAE on real residual rows (from the recipe's golden file): GPU encode/top-k vs the reference. */
 async function realSaeCase(saeUrl: string, rows: number[][], topK: number) {
   const gpu = await device();
@@ -184,7 +257,7 @@ async function realSaeCase(saeUrl: string, rows: number[][], topK: number) {
 }
 
 window.harness ??= {};
-window.harness.sae = { kernelCase, formatsAgree, realSaeCase };
+window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase };
 export {};
 
 // --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---
@@ -210,11 +283,12 @@ const playground = {
     return { model, sae, personas, saeProgress };
   },
   loadSae: (url: string) => caught(() => engine!.loadSae(url)),
-  async analyse(prompt: string, topK: number) {
-    const a = await engine!.analyse(prompt, topK);
+  async analyse(prompt: string, topK: number, mode?: PromptMode) {
+    const a = await engine!.analyse(prompt, topK, mode);
     return {
       ids: a.tokens.map((t) => t.id),
       texts: a.tokens.map((t) => t.text),
+      special: a.tokens.map((t) => t.special === true),
       k: a.top.k,
       indices: Array.from(a.top.indices),
       values: Array.from(a.top.values),
@@ -230,14 +304,14 @@ const playground = {
         terms: request.steering.terms.map((t) => (t.kind === 'vector' ? { ...t, vector: Float32Array.from(t.vector) } : t)),
       },
     } as GenerateRequest;
-    const events: { step: number; rows: { id: number; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
+    const events: { step: number; rows: { id: number; text: string; top?: number[]; values?: number[]; monitor: Record<string, number> }[] }[] = [];
     const result = await engine!.generate(req, (e) =>
       events.push({
         step: e.step,
-        rows: e.rows.map((r) => ({ id: r.id, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
+        rows: e.rows.map((r) => ({ id: r.id, text: r.text, top: r.topIndices && Array.from(r.topIndices), values: r.topValues && Array.from(r.topValues), monitor: r.monitor })),
       }),
     );
-    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
+    return { rows: result.rows.map((r) => ({ ids: r.tokens.map((t) => t.id), texts: r.tokens.map((t) => t.text), text: r.text, stopReason: r.stopReason })), events, tps: result.decodeTokensPerSecond };
   },
   definePersona: (p: Omit<PersonaPreset, 'vector'> & { vector?: number[] }) =>
     caught(async () => {

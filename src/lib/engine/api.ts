@@ -11,6 +11,7 @@ export type ProgressStage =
   | 'compile'
   | 'tokenizer'
   | 'sae'
+  | 'texts'
   | 'ready';
 
 /** One progress type for every long operation. `loaded`/`total` are bytes while downloading. */
@@ -29,6 +30,11 @@ export interface ModelSource {
    * link gives the same text on WebGPU and WASM), else `onnx/model.onnx`.
    */
   onnxFile?: string;
+  /**
+   * The files of a folder opened from disk (`baseUrl` is then `local-folder://<id>/`), by relative path; the worker
+   * client attaches them, so the engine's realm can answer those URLs (runtime/localFolder.ts).
+   */
+  files?: Record<string, Blob>;
 }
 
 export interface LoadModelOptions {
@@ -73,6 +79,8 @@ export interface ModelInfo {
   vocabSize: number;
   contextLength: number;
   device: DeviceInfo;
+  /** The model ships a chat template (tokenizer_config.json `chat_template` or chat_template.jinja). */
+  chatTemplate?: boolean;
 }
 
 export interface SaeInfo {
@@ -83,12 +91,28 @@ export interface SaeInfo {
   dIn: number;
   dSae: number;
   architecture: string;
+  /** The SAE was trained with a BOS first (SAELens `prepend_bos`): analysis and generation prepend the tokenizer's BOS. */
+  prependBos?: boolean;
+  /** Neuronpedia source id (e.g. "gpt2-small/8-res-jb") when the files or the release registry say it. */
+  neuronpediaId?: string;
+  /** What the files leave uncertain, to show the user (e.g. "Norm scaling factor not saved ..."). */
+  warnings?: string[];
+  /** What was applied from outside the files, with its source (e.g. centring from SAELens's release registry). */
+  notes?: string[];
 }
 
 export interface TokenText {
   id: number;
   text: string;
+  /** A special token (BOS, EOS, chat-template marker): left out of rankings, colour scales and histograms by default. */
+  special?: boolean;
 }
+
+/**
+ * How a prompt becomes tokens: 'text' as written; 'chat' as the user's message of a conversation rendered through
+ * the model's chat template, ending with the assistant's turn header (only for models with a template).
+ */
+export type PromptMode = 'text' | 'chat';
 
 /** Per-token top latents: row t holds k (latent, activation) pairs, sorted by activation, descending. */
 export interface TopLatents {
@@ -119,6 +143,8 @@ export interface SteeringSpec {
   terms: SteeringTerm[];
   /** Steer prompt and generated tokens, or only the generated ones. */
   positions: 'all' | 'generated';
+  /** Also steer special-token positions (BOS, chat-template markers); default false leaves them as they are. */
+  special?: boolean;
 }
 
 export interface SamplingOptions {
@@ -133,6 +159,8 @@ export interface SamplingOptions {
 
 export interface GenerateRequest {
   prompt: string;
+  /** Default 'text'. In 'chat' mode the generated tokens are the assistant's reply. */
+  promptMode?: PromptMode;
   sampling: SamplingOptions;
   steering: SteeringSpec;
   /** Also generate the unsteered baseline in the same batch (row 0 = baseline, row 1 = steered). */
@@ -146,6 +174,8 @@ export interface GenerateRequest {
 export interface GeneratedToken {
   id: number;
   text: string;
+  /** A special token (see TokenText.special). */
+  special?: boolean;
   topIndices?: Int32Array;
   topValues?: Float32Array;
   monitor: Record<string, number>;
@@ -174,6 +204,11 @@ export interface PersonaPreset {
   /** Which representation a slider drives by default. */
   defaultUse: 'latents' | 'vector';
   strength: { min: number; max: number; recommended: number };
+  /**
+   * The monitor's mean reading on held-out text of the persona's own voice and of the other voices (personas.json
+   * `monitor.own_mean` / `others_mean`, written by models/recipe/monitor.py): the scale of the app's persona bars.
+   */
+  monitor?: { ownMean: number; othersMean: number };
   /** Where it came from: the model folder's personas.json, or the user. */
   source: 'preset' | 'user';
 }
@@ -187,8 +222,41 @@ export interface PlaygroundEngine {
   /** Adds or replaces a user-defined persona; throws a typed error if it names a latent >= dSae or a wrong-size vector. */
   definePersona(persona: PersonaPreset): Promise<void>;
   removePersona(id: string): Promise<void>;
-  analyse(prompt: string, topK: number): Promise<Analysis>;
+  analyse(prompt: string, topK: number, mode?: PromptMode): Promise<Analysis>;
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult>;
   cancel(): void;
   dispose(): Promise<void>;
+}
+
+/** What `textStats` reads out of each text at the SAE layer (the persona lab's experiments over many texts). */
+export interface TextStatsOptions {
+  /** Leave each text's first token out of the residual sums (its norm is an outlier, as in the recipe's analyze.py). */
+  skipFirst: boolean;
+  /** Latents reported per token (sparse rows, sorted descending); the SAE's k gives all of a TopK SAE's. */
+  latentsPerToken: number;
+}
+
+/** One text's statistics at the SAE layer. */
+export interface TextStats {
+  tokens: TokenText[];
+  /** First position counted in the residual sums (1 with `skipFirst`, else 0). */
+  start: number;
+  /** Sum of the residual over the counted positions [dIn]. */
+  residualSum: Float64Array;
+  /** Sum of the residual's L2 norm over the counted positions. */
+  residualNormSum: number;
+  /** Top latents of every position (all positions, first included). */
+  top: TopLatents;
+  /** True when every position's reported latents include all of its non-zero ones (exact sums). */
+  complete: boolean;
+}
+
+/** An engine that can also run the lab's batch statistics (the in-thread engine and the worker client). */
+export interface LabEngine extends PlaygroundEngine {
+  /**
+   * Runs each text through the model (one forward pass, no sampling) and the SAE. Every text is tokenised before any
+   * work, so a text that does not fit the context throws `ContextOverflowError` at once. Progress: stage `texts`,
+   * `loaded`/`total` = texts. `cancel()` stops between texts with a `CancelledError`.
+   */
+  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]>;
 }

@@ -7,6 +7,7 @@ import type {
   GenerateRequest,
   GenerateResult,
   GeneratedToken,
+  LabEngine,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -14,8 +15,10 @@ import type {
   PlaygroundEngine,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
-  TokenText,
+  PromptMode,
 } from './api';
 import { GREEDY, LanguageModel, type LayerClamp, type StepEvent } from '../runtime';
 import { resolveUrl } from '../runtime/loader';
@@ -24,6 +27,9 @@ import { checkSaeFitsModel, SaeError, SaeModelMismatchError, type SaeWeights } f
 import { fetchOptionalJson, fetchSae } from '../sae/remote';
 import { parsePersonasJson, resolveSteering, validatePersona, type ClampTerm, type RowSteering } from '../steering/personas';
 import { CpuSaeBackend, GpuSaeBackend, type SaeBackend } from './saeBackend';
+import { saeInfoOf } from './saeInfo';
+import { markSpecial, promptIdsForSae, specialTokenIds, unsteeredSpecialIds } from './specialTokens';
+import { computeTextStats } from './textStats';
 import type { MonitorSpec } from '../gpu/sae';
 import type { EngineNotice } from '../worker/protocol';
 
@@ -40,11 +46,11 @@ interface LoadedSae {
   presets: PersonaPreset[];
 }
 
-export function createPlaygroundEngine(): PlaygroundEngine {
+export function createPlaygroundEngine(): LabEngine {
   return new InThreadPlaygroundEngine();
 }
 
-export class InThreadPlaygroundEngine implements PlaygroundEngine {
+export class InThreadPlaygroundEngine implements LabEngine {
   constructor() {
     // Every model needs ORT's WebAssembly runtime (WebGPU included): start it before the first load asks.
     void primeOrt();
@@ -117,6 +123,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       vocabSize: c.vocab,
       contextLength: c.contextLength,
       device: model.device,
+      chatTemplate: !!model.tokenizer.chat,
     };
     // The SAE belongs to the previous model's device and sizes: drop it; the UI reloads it for the new model.
     this.#disposeSae();
@@ -145,13 +152,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     if (!model.layers.includes(weights.config.layer)) {
       throw new SaeModelMismatchError(`SAE reads layer ${weights.config.layer}, which is not instrumented (instrumented: ${model.layers.join(', ')}).`);
     }
-    const info: SaeInfo = {
-      hookName: weights.config.hookName,
-      layer: weights.config.layer,
-      dIn: weights.config.dIn,
-      dSae: weights.config.dSae,
-      architecture: weights.config.architecture,
-    };
+    const info = saeInfoOf(weights.config);
     const shape = { layer: info.layer, dIn: info.dIn, dSae: info.dSae };
     const presets = personasJson ? parsePersonasJson(personasJson, shape) : [];
     onProgress?.({ stage: 'sae', message: 'Uploading SAE to the GPU' });
@@ -196,11 +197,11 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return chosen.map((p) => ({ id: p.id, latents: p.defaultUse === 'latents' || !p.vector ? p.latents : [], vector: p.defaultUse === 'vector' ? p.vector : undefined }));
   }
 
-  async analyse(prompt: string, topK: number): Promise<Analysis> {
+  async analyse(prompt: string, topK: number, mode: PromptMode = 'text'): Promise<Analysis> {
     const model = this.#requireModel();
     // Once the move to WebGPU has begun, work waits for it (the SAE backend follows the model's device).
     if (model.upgradeRunning) await model.upgrade();
-    const analysis = await this.#analyse(model, prompt, topK);
+    const analysis = await this.#analyse(model, prompt, topK, mode);
     // Quick start: the first answer came from WASM; build the WebGPU session now, in the background.
     if (model.upgradePending) void this.#upgradeInBackground(model, prompt);
     return analysis;
@@ -213,9 +214,9 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     await this.#analyse(model, prompt, 1).catch(() => undefined);
   }
 
-  async #analyse(model: LanguageModel, prompt: string, topK: number): Promise<Analysis> {
+  async #analyse(model: LanguageModel, prompt: string, topK: number, mode: PromptMode = 'text'): Promise<Analysis> {
     const sae = this.#requireSae();
-    const ids = model.encode(prompt);
+    const ids = promptIdsForSae(model, prompt, sae.info, mode);
     const layer = sae.info.layer;
     sae.backend.setMonitors(this.#monitorSpecs('all'));
     let analysis: Analysis | null = null;
@@ -230,7 +231,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         const T = ids.length;
         const r = await sae.backend.analyse(captured, { offset: 0, rowStride: T * sae.info.dIn, tokensPerRow: T, tokens: T }, topK);
         analysis = {
-          tokens: this.#tokenTexts(ids),
+          tokens: markSpecial(model.tokenizer.tokenTexts(ids), specialTokenIds(model)),
           top: { k: r.k, indices: r.indices, values: r.values },
           reconstructionError: r.reconstructionError,
           monitor: r.monitor,
@@ -241,15 +242,22 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     return analysis!;
   }
 
-  #tokenTexts(ids: number[]): TokenText[] {
-    return ids.map((id, i) => ({ id, text: this.#piece(ids, i) }));
+  /** The lab's batch read-out, in its own module (textStats.ts); runs on the model's final device. */
+  async textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+    const model = this.#requireModel();
+    if (model.upgradePending || model.upgradeRunning) await model.upgrade();
+    const sae = this.#requireSae();
+    const abort = new AbortController();
+    this.#abort = abort;
+    try {
+      const special = specialTokenIds(model);
+      const tokenTexts = (ids: number[]) => markSpecial(model.tokenizer.tokenTexts(ids), special);
+      return await computeTextStats({ model, backend: sae.backend, layer: sae.info.layer, tokenTexts, signal: abort.signal }, texts, options, onProgress);
+    } finally {
+      if (this.#abort === abort) this.#abort = null;
+    }
   }
 
-  /** Text token i adds after the tokens before it (the tokenizer cannot decode an empty prefix). */
-  #piece(ids: number[], i: number): string {
-    const tok = this.#requireModel().tokenizer;
-    return i === 0 ? tok.decode([ids[0]]) : tok.pieceAt(ids, i);
-  }
 
   async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     const model = this.#requireModel();
@@ -258,21 +266,30 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
     const sae = this.#requireSae();
     const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
     const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);
-    const ids = model.encode(request.prompt);
+    const ids = promptIdsForSae(model, request.prompt, sae.info, request.promptMode);
     const rows = request.withBaseline ? 2 : 1;
     const steeredRows: RowSteering[] = Array.from({ length: rows }, (_, r) =>
       r === rows - 1 ? steering.additive : { latents: [], vectors: [] },
     );
     const layer = sae.info.layer;
     const positions = request.steering.positions;
-    const steerMap = new Map([[layer, { vectors: sae.backend.steering(steeredRows), positions }]]);
+    const special = specialTokenIds(model);
+    const unsteeredIds = request.steering.special ? undefined : unsteeredSpecialIds(special, ids, model.config.eosTokenIds);
+    // Per-position masking is built on the CPU: compose these (small) vectors there too.
+    const vectors = unsteeredIds ? new CpuSaeBackend(sae.weights).steering(steeredRows) : sae.backend.steering(steeredRows);
+    const steerMap = new Map([[layer, { vectors, positions }]]);
     const clampMap = steering.clamps.length ? new Map([[layer, this.#clampFeed(sae.weights, steering.clamps, rows, positions)]]) : undefined;
     sae.backend.setMonitors(this.#monitorSpecs(request.monitor));
     const wantsSae = request.topK > 0 || request.monitor.length > 0;
     const abort = new AbortController();
     this.#abort = abort;
     const tok = model.tokenizer;
-    const sequences = Array.from({ length: rows }, () => [...ids]);
+    // One incremental decoder per row, primed with the prompt, so streamed pieces equal the final ones.
+    const streams = Array.from({ length: rows }, () => {
+      const s = tok.stream();
+      for (const id of ids) s.step(id);
+      return s;
+    });
     const d = sae.info.dIn;
     // A token's latents are read at its own position, which the model computes one step after choosing it: events
     // go out one step late, and the runtime runs one extra step whose chosen token is discarded.
@@ -284,12 +301,13 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
       const event: TokenEvent = {
         step,
         rows: tokens.map((id, row): GeneratedToken => {
-          const text = id >= 0 ? (sequences[row].push(id), this.#piece(sequences[row], sequences[row].length - 1)) : '';
+          const text = id >= 0 ? streams[row].step(id) : '';
           const monitor: Record<string, number> = {};
           if (r) for (const [pid, values] of Object.entries(r.monitor)) monitor[pid] = values[row];
           return {
             id,
             text,
+            ...(special.has(id) ? { special: true } : {}),
             topIndices: r && request.topK > 0 ? r.indices.slice(row * r.k, row * r.k + Math.min(request.topK, r.k)) : undefined,
             topValues: r && request.topK > 0 ? r.values.slice(row * r.k, row * r.k + Math.min(request.topK, r.k)) : undefined,
             monitor,
@@ -306,6 +324,7 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
         sampling: request.sampling,
         seed: request.sampling.seed,
         steering: steerMap,
+        unsteeredIds,
         clamp: clampMap,
         capture: wantsSae ? [layer] : [],
         signal: abort.signal,
@@ -336,8 +355,8 @@ export class InThreadPlaygroundEngine implements PlaygroundEngine {
           const tokens = row.tokens.slice(0, request.sampling.maxNewTokens);
           // The extra step's token is dropped; a row that reached it simply ran to length.
           const stopReason = row.tokens.length > tokens.length ? 'length' : row.stopReason;
-          const all = [...ids, ...tokens];
-          return { tokens: tokens.map((id, i) => ({ id, text: this.#piece(all, ids.length + i) })), text: tok.decode(tokens), stopReason };
+          const texts = markSpecial(tok.tokenTexts([...ids, ...tokens]).slice(ids.length), special);
+          return { tokens: texts, text: texts.map((t) => t.text).join(''), stopReason };
         }),
         decodeTokensPerSecond: result.decodeTokensPerSecond,
       };

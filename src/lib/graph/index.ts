@@ -1,6 +1,6 @@
 // Public face of the ONNX instrumentation: parse bytes, find the residual stream, add capture/steer tensors.
 export { ModelFormatError, ResidualNotFoundError, LayerOutOfRangeError } from './errors';
-export { parseModel, serializeModel, type ModelProto } from './parse';
+export { parseModel, serializeModel, type ModelProto, type GraphProto } from './parse';
 export { locateResiduals, SEARCHED_PATTERNS, type ResidualMap, type ResidualSite, type LocateMethod } from './locate';
 export {
   instrumentModel,
@@ -11,3 +11,4 @@ export {
   type InstrumentResult,
 } from './instrument';
 export { describeIO, type GraphIO, type TensorSpec } from './io';
+export { elemTypeOf } from './dtype';

@@ -19,6 +19,7 @@ import {
 } from 'onnx-buf';
 import { LayerOutOfRangeError } from './errors';
 import { locateResiduals, type LocateMethod, type ResidualSite } from './locate';
+import { elemTypeOf } from './dtype';
 
 /** Graph output carrying the (steered, clamped) residual after block `layer`: [batch, seq, hidden]. */
 export const captureName = (layer: number) => `residual.${layer}`;
@@ -30,8 +31,8 @@ export const clampNames = (layer: number) => ({
   bias: `clamp.${layer}.bias`, // [slots] encoder bias (fold any b_dec subtraction in here)
   threshold: `clamp.${layer}.threshold`, // [slots] JumpReLU threshold; 0 for ReLU
   dec: `clamp.${layer}.dec`, // [slots, hidden] decoder rows
-  target: `clamp.${layer}.target`, // [batch, 1, slots] value to clamp each latent to
-  mask: `clamp.${layer}.mask`, // [batch, 1, slots] 1 where the slot is active for that row, else 0
+  target: `clamp.${layer}.target`, // [batch, 1 or seq, slots] value to clamp each latent to
+  mask: `clamp.${layer}.mask`, // [batch, 1 or seq, slots] 1 where the slot is active for that row (and position), else 0
 });
 
 export interface InstrumentOptions {
@@ -67,29 +68,34 @@ export function instrumentModel(model: ModelProto, options: InstrumentOptions): 
   const slots = options.clampSlots ?? 0;
   for (const layer of layers) {
     const site = map.sites[layer];
-    const rewriter = new Rewriter(graph, layer, options.hidden);
+    const type = elemTypeOf(graph, site.kind === 'tensor' ? site.tensor : site.node.input[0]);
+    const rewriter = new Rewriter(graph, layer, options.hidden, type === TensorProto_DataType.FLOAT16);
     rewriter.apply(site, slots);
   }
   return { model, method: map.method, nLayer: map.nLayer, layers, clampSlots: slots };
 }
 
+/**
+ * Rewrites one layer. Steering, clamp and capture tensors are float32 whatever the graph computes in; in a float16
+ * graph (`half`) the steering vector is cast down before it is added and the residual is cast up for the capture
+ * and the clamp, so the blocks after it still see float16.
+ */
 class Rewriter {
   private added: NodeProto[] = [];
   constructor(
     private graph: GraphProto,
     private layer: number,
     private hidden: number,
+    private half: boolean,
   ) {}
 
   apply(site: ResidualSite, slots: number): void {
     const L = this.layer;
     this.graph.input.push(valueInfo(steerName(L), ['batch', 'steer_positions', this.hidden]));
     if (site.kind === 'tensor') {
-      const steered = slots > 0 ? `residual.${L}.steered` : captureName(L);
-      this.node('Add', [site.tensor, steerName(L)], [steered]);
-      if (slots > 0) this.clamp(steered, captureName(L), slots);
+      const out = this.steerAndClamp(site.tensor, slots);
       const index = this.graph.node.findIndex((n) => n.output.includes(site.tensor));
-      renameConsumers(this.graph, site.tensor, captureName(L), new Set(this.added));
+      renameConsumers(this.graph, site.tensor, out, new Set(this.added));
       this.graph.node.splice(index + 1, 0, ...this.added);
     } else {
       const node = site.node;
@@ -98,17 +104,56 @@ class Rewriter {
       } else {
         // Steering goes in before the fused node (never through its bias input), so every output sees it.
         const steeredInput = `steer_in.${L}`;
-        this.node('Add', [node.input[0], steerName(L)], [steeredInput]);
+        this.node('Add', [node.input[0], this.steerInput()], [steeredInput]);
         node.input[0] = steeredInput;
         while (node.output.length < 4) node.output.push('');
         const old = node.output[3];
-        node.output[3] = captureName(L);
-        if (old) renameConsumers(this.graph, old, captureName(L), new Set([node]));
+        const sum = this.half ? `residual.${L}.f16` : captureName(L);
+        node.output[3] = sum;
+        if (old) renameConsumers(this.graph, old, sum, new Set([node]));
         const index = this.graph.node.indexOf(node);
-        this.graph.node.splice(index, 0, ...this.added);
+        const before = this.added;
+        this.added = [];
+        if (this.half) this.cast(sum, captureName(L), TensorProto_DataType.FLOAT);
+        this.graph.node.splice(index + 1, 0, ...this.added);
+        this.graph.node.splice(index, 0, ...before);
       }
     }
     this.graph.output.push(valueInfo(captureName(L), ['batch', 'sequence', this.hidden]));
+  }
+
+  /** The steering input in the graph's float type. */
+  private steerInput(): string {
+    const L = this.layer;
+    return this.half ? this.cast(steerName(L), `steer.${L}.f16`, TensorProto_DataType.FLOAT16) : steerName(L);
+  }
+
+  /**
+   * Adds steering (and the clamp) to residual `h`; `captureName(layer)` becomes its float32 copy. Returns the tensor
+   * that the graph's later nodes should read instead of `h` (in the graph's own float type).
+   */
+  private steerAndClamp(h: string, slots: number): string {
+    const L = this.layer;
+    const steer = this.steerInput();
+    if (!this.half) {
+      const steered = slots > 0 ? `residual.${L}.steered` : captureName(L);
+      this.node('Add', [h, steer], [steered]);
+      if (slots > 0) this.clamp(steered, captureName(L), slots);
+      return captureName(L);
+    }
+    const steered = `residual.${L}.steered`;
+    this.node('Add', [h, steer], [steered]);
+    if (slots === 0) {
+      this.cast(steered, captureName(L), TensorProto_DataType.FLOAT);
+      return steered;
+    }
+    this.clamp(this.cast(steered, `residual.${L}.steered32`, TensorProto_DataType.FLOAT), captureName(L), slots);
+    return this.cast(captureName(L), `residual.${L}.f16`, TensorProto_DataType.FLOAT16);
+  }
+
+  private cast(from: string, to: string, type: TensorProto_DataType): string {
+    this.node('Cast', [from], [to], [intAttr('to', type)]);
+    return to;
   }
 
   /**
@@ -131,14 +176,12 @@ class Rewriter {
       this.node('Add', [sum, bias], [p + 'sum']);
       sum = p + 'sum';
     }
-    const steered = `residual.${L}.steered`;
-    this.node('Add', [sum, steerName(L)], [steered]);
-    this.clamp(steered, captureName(L), slots);
+    const out = this.steerAndClamp(sum, slots);
     const attrs = [intAttr('axis', -1), ...(epsilon ? [epsilon] : [])];
-    if (simplified) this.node('SimplifiedLayerNormalization', [captureName(L), gamma], [node.output[0]], attrs);
-    else this.node('LayerNormalization', beta ? [captureName(L), gamma, beta] : [captureName(L), gamma], [node.output[0]], attrs);
+    if (simplified) this.node('SimplifiedLayerNormalization', [out, gamma], [node.output[0]], attrs);
+    else this.node('LayerNormalization', beta ? [out, gamma, beta] : [out, gamma], [node.output[0]], attrs);
     const old = node.output[3] ?? '';
-    if (old) renameConsumers(this.graph, old, captureName(L), new Set(this.added));
+    if (old) renameConsumers(this.graph, old, out, new Set(this.added));
     const index = this.graph.node.indexOf(node);
     this.graph.node.splice(index, 1, ...this.added);
   }
@@ -152,8 +195,9 @@ class Rewriter {
       valueInfo(c.bias, [slots]),
       valueInfo(c.threshold, [slots]),
       valueInfo(c.dec, [slots, d]),
-      valueInfo(c.target, ['batch', 1, slots]),
-      valueInfo(c.mask, ['batch', 1, slots]),
+      // 1 position broadcasts over the sequence; seq positions clamp per position (special tokens left alone).
+      valueInfo(c.target, ['batch', 'clamp_positions', slots]),
+      valueInfo(c.mask, ['batch', 'clamp_positions', slots]),
     );
     this.node('Transpose', [c.enc], [p + 'encT'], [intsAttr('perm', [1, 0])]);
     this.node('MatMul', [h, p + 'encT'], [p + 'pre0']);

@@ -4,6 +4,7 @@ import { describeIO, instrumentModel, parseModel, serializeModel, captureName, t
 import type { ModelConfig } from './config';
 import type { InferenceSession, OrtApi } from './ort-types';
 import { DecoderSession } from './session';
+import { readDecoderLayout } from './layout';
 
 export interface DecoderOptions {
   /** Layers to instrument: 'all' (default) or a list; [] leaves the graph untouched. */
@@ -50,14 +51,16 @@ export async function openDecoder(
   clampSlots: number,
   options: Pick<DecoderOptions, 'sessionOptions' | 'gpuOutputs' | 'externalData' | 'onStage' | 'device'> = {},
 ): Promise<DecoderSession> {
-  const past = io.inputs.find((i) => i.name === 'past_key_values.0.key');
+  const layout = readDecoderLayout(io);
+  const past = io.inputs.find((i) => i.name === layout.kv[0]?.past);
+  // The graph's own cache shape first; then config.json (`head_dim` where given, as Gemma's differs from hidden/heads).
   const kvHeads = typeof past?.dims[1] === 'number' ? past.dims[1] : config.kvHeads;
-  const headDim = typeof past?.dims[3] === 'number' ? past.dims[3] : config.hidden / config.nHead;
+  const headDim = typeof past?.dims[3] === 'number' ? past.dims[3] : config.headDim;
   const sessionOptions: InferenceSession.SessionOptions = { ...options.sessionOptions };
   if (options.gpuOutputs) {
     // KV cache and captures stay on the GPU between steps; logits come back for sampling.
     const locations: Record<string, 'gpu-buffer' | 'cpu'> = { logits: 'cpu' };
-    for (const o of io.outputs) if (o.name.startsWith('present.')) locations[o.name] = 'gpu-buffer';
+    for (const p of layout.kv) locations[p.present] = 'gpu-buffer';
     for (const l of layers) locations[captureName(l)] = 'gpu-buffer';
     sessionOptions.preferredOutputLocation = locations;
   }
@@ -69,6 +72,7 @@ export async function openDecoder(
     session,
     io,
     { hidden: config.hidden, vocab: config.vocab, nLayer: config.nLayer, kvHeads, headDim, instrumented: layers, clampSlots },
+    layout,
     !!options.gpuOutputs,
     options.gpuOutputs ? options.device : undefined,
   );

@@ -46,10 +46,22 @@ export async function acquireGpu(probed?: GPUAdapter): Promise<GpuContext | { re
         maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       },
     });
-    const i = adapter.info;
-    const name = [i?.vendor, i?.architecture, i?.device, i?.description].filter(Boolean).join(' ') || 'unknown GPU';
-    return { adapter, device, info: { backend: 'webgpu', adapter: name } };
+    return { adapter, device, info: { backend: 'webgpu', adapter: adapterName(adapter) } };
   } catch (e) {
     return { reason: `WebGPU device request failed: ${(e as Error).message}` };
   }
+}
+
+function adapterName(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  return [i?.vendor, i?.architecture, i?.device, i?.description].filter(Boolean).join(' ') || 'unknown GPU';
+}
+
+/**
+ * Whether the adapter offers WebGPU's `shader-f16` (float16 graphs need it on the GPU), without opening a device;
+ * the check transformers.js makes before it runs an fp16 model on WebGPU (src/utils/dtypes.js, isWebGpuFp16Supported).
+ */
+export async function probeShaderF16(): Promise<{ adapter?: string; shaderF16: boolean }> {
+  const adapter = await (globalThis.navigator as Navigator | undefined)?.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+  return adapter ? { adapter: adapterName(adapter), shaderF16: adapter.features.has('shader-f16') } : { shaderF16: false };
 }

@@ -37,3 +37,36 @@ export class InvalidRequestError extends Error {
     this.name = 'InvalidRequestError';
   }
 }
+
+/** A decoder graph whose inputs/outputs are outside the layouts we can feed (see runtime/layout.ts). */
+export class UnsupportedGraphError extends Error {
+  constructor(readonly file: string, readonly reason: string, readonly found: string, readonly expected: string) {
+    super(`Cannot drive ${file}: ${reason}. Its inputs: ${found}. Expected: ${expected}.`);
+    this.name = 'UnsupportedGraphError';
+  }
+}
+
+/**
+ * Optimum's merged decoder (`decoder_model_merged.onnx`): a bool `use_cache_branch` input selects one of two
+ * subgraphs of an `If` node (optimum/onnx/graph_transformations.py, `merge_decoders`), so the residual stream lives
+ * inside subgraphs that cannot be instrumented.
+ */
+export class MergedDecoderError extends UnsupportedGraphError {
+  constructor(file: string, found: string) {
+    super(
+      file,
+      "it is Optimum's merged decoder layout (decoder_model_merged.onnx: a use_cache_branch input and an If node whose " +
+        'branches hold the model), whose residual stream sits inside the If subgraphs. Use a single-graph export ' +
+        'instead: onnx/model.onnx as transformers.js publishes it, or optimum-cli export onnx --no-post-process',
+      found,
+      'a single-graph decoder (no use_cache_branch)',
+    );
+    this.name = 'MergedDecoderError';
+  }
+}
+
+/** A float16 graph on a GPU adapter without WebGPU's `shader-f16` feature: why it runs on WASM instead. */
+export function float16FallbackReason(adapter: string | undefined): string {
+  return `This model computes in float16 and the GPU adapter (${adapter ?? 'unknown'}) lacks WebGPU's shader-f16 ` +
+    'feature, so it runs on the CPU (WASM) instead. A float32 or q4 export (onnx/model.onnx, onnx/model_q4.onnx) runs on this GPU.';
+}

@@ -30,6 +30,11 @@ export interface GenerationOptions {
   contextLength: number;
   steering?: Map<number, LayerSteering>;
   clamp?: Map<number, LayerClamp>;
+  /**
+   * Token ids (special tokens: BOS, chat-template markers) whose positions get no additive steering and no clamp.
+   * Needs Float32Array steering vectors: the per-position layout is built on the CPU for the steps that feed one.
+   */
+  unsteeredIds?: ReadonlySet<number>;
   /** Layers whose residual each step hands to `onStep`. */
   capture?: number[];
   /**
@@ -110,7 +115,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
       const ids = sequences.map((s) => s.slice(first));
       const t0 = performance.now();
       const out = await session.step(
-        { ids, steer: steerFeeds(o, prefill, rows, session.shape.hidden), clamp: clampFeeds(o, prefill, rows), capture: o.capture },
+        { ids, steer: steerFeeds(o, prefill, rows, session.shape.hidden, ids), clamp: clampFeeds(o, prefill, rows, ids), capture: o.capture },
         useCache,
       );
       const tokens: number[] = [];
@@ -158,7 +163,23 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   return { rows: results, prefillMs, decodeMs, decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0 };
 }
 
-function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden: number): Map<number, SteerSource> | undefined {
+/**
+ * [rows, positions, hidden] steering with zeros at the positions whose token is in `unsteered`, or undefined when
+ * no fed position holds one (the [rows, 1, hidden] broadcast then applies as is).
+ */
+export function maskSteering(vectors: Float32Array, ids: number[][], unsteered: ReadonlySet<number>, hidden: number): Float32Array | undefined {
+  if (!ids.some((row) => row.some((id) => unsteered.has(id)))) return undefined;
+  const positions = ids[0].length;
+  const out = new Float32Array(ids.length * positions * hidden);
+  ids.forEach((row, r) =>
+    row.forEach((id, p) => {
+      if (!unsteered.has(id)) out.set(vectors.subarray(r * hidden, (r + 1) * hidden), (r * positions + p) * hidden);
+    }),
+  );
+  return out;
+}
+
+function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden: number, ids: number[][]): Map<number, SteerSource> | undefined {
   if (!o.steering) return undefined;
   const feeds = new Map<number, SteerSource>();
   for (const [layer, s] of o.steering) {
@@ -168,19 +189,52 @@ function steerFeeds(o: GenerationOptions, prefill: boolean, rows: number, hidden
         `Steering at layer ${layer} needs ${rows} rows × ${hidden} floats (${rows * hidden}); got ${size}.`,
       );
     if (prefill && s.positions === 'generated') continue; // absent = zeros
+    if (o.unsteeredIds?.size) {
+      if (!(s.vectors instanceof Float32Array)) throw new InvalidRequestError('unsteeredIds needs Float32Array steering vectors, got a GPU buffer.');
+      const masked = maskSteering(s.vectors, ids, o.unsteeredIds, hidden);
+      feeds.set(layer, { data: masked ?? s.vectors });
+      continue;
+    }
     feeds.set(layer, s.vectors instanceof Float32Array ? { data: s.vectors } : { gpuBuffer: s.vectors });
   }
   return feeds;
 }
 
-function clampFeeds(o: GenerationOptions, prefill: boolean, rows: number): Map<number, ClampSource> | undefined {
+/**
+ * A clamp's [rows, positions, slots] target and mask with the mask zeroed at the positions whose token is in
+ * `unsteered` (the clamp then adds nothing there), or undefined when no fed position holds one. `target` and
+ * `mask` are [rows, slots]. The same rule as `maskSteering`: special tokens are left alone unless asked.
+ */
+export function maskClamp(
+  target: Float32Array,
+  mask: Float32Array,
+  ids: number[][],
+  unsteered: ReadonlySet<number>,
+): { target: Float32Array; mask: Float32Array } | undefined {
+  if (!ids.some((row) => row.some((id) => unsteered.has(id)))) return undefined;
+  const slots = target.length / ids.length;
+  const positions = ids[0].length;
+  const t = new Float32Array(ids.length * positions * slots);
+  const m = new Float32Array(ids.length * positions * slots);
+  ids.forEach((row, r) =>
+    row.forEach((id, p) => {
+      const at = (r * positions + p) * slots;
+      t.set(target.subarray(r * slots, (r + 1) * slots), at);
+      if (!unsteered.has(id)) m.set(mask.subarray(r * slots, (r + 1) * slots), at);
+    }),
+  );
+  return { target: t, mask: m };
+}
+
+function clampFeeds(o: GenerationOptions, prefill: boolean, rows: number, ids: number[][]): Map<number, ClampSource> | undefined {
   if (!o.clamp) return undefined;
   const feeds = new Map<number, ClampSource>();
   for (const [layer, c] of o.clamp) {
     if (prefill && c.positions === 'generated') continue;
     if (c.target.length !== c.mask.length || c.target.length % rows !== 0)
       throw new InvalidRequestError(`Clamp at layer ${layer}: target and mask must both be [rows, slots].`);
-    feeds.set(layer, c);
+    const masked = o.unsteeredIds?.size ? maskClamp(c.target, c.mask, ids, o.unsteeredIds) : undefined;
+    feeds.set(layer, masked ? { ...c, ...masked } : c);
   }
   return feeds;
 }

@@ -11,7 +11,21 @@ export function resolveUrl(base: string, file: string): string {
   return new URL(file, root).href;
 }
 
-export async function fetchBytes(url: string, onProgress?: ByteProgress, signal?: AbortSignal): Promise<Uint8Array> {
+/** An HTML page where a file was asked for: static hosts and dev servers answer a missing path with their index page. */
+export function isHtmlPage(response: Response): boolean {
+  return (response.headers.get('Content-Type') ?? '').includes('text/html');
+}
+
+/**
+ * Downloads `url` with byte progress. 404/410 is a MissingFileError, as is an HTML page when `htmlIsMissing` (used
+ * when probing which of several files a folder has).
+ */
+export async function fetchBytes(
+  url: string,
+  onProgress?: ByteProgress,
+  signal?: AbortSignal,
+  options: { htmlIsMissing?: boolean } = {},
+): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url, { signal });
@@ -19,6 +33,10 @@ export async function fetchBytes(url: string, onProgress?: ByteProgress, signal?
     throw new DownloadError(url, (e as Error).message);
   }
   if (response.status === 404 || response.status === 410) throw new MissingFileError(url, response.status);
+  if (options.htmlIsMissing && response.ok && isHtmlPage(response)) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new MissingFileError(url, response.status);
+  }
   if (!response.ok) throw new DownloadError(url, `HTTP ${response.status}`);
   const header = Number(response.headers.get('Content-Length'));
   const total = Number.isFinite(header) && header > 0 ? header : undefined;
@@ -56,6 +74,16 @@ export async function fetchJson(url: string, signal?: AbortSignal): Promise<Reco
   }
 }
 
+/** A text file the folder may lack (404 or an HTML fallback page → undefined). */
+export async function fetchOptionalText(url: string): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await fetchBytes(url, undefined, undefined, { htmlIsMissing: true }));
+  } catch (e) {
+    if (e instanceof MissingFileError) return undefined;
+    throw e;
+  }
+}
+
 export interface ModelFiles {
   onnxFile: string;
   /** Parsed graph (validated); the caller instruments it. */
@@ -64,8 +92,13 @@ export interface ModelFiles {
 }
 
 /** Fetches the ONNX file and any external data files its initializers name. */
-export async function fetchOnnx(baseUrl: string, onnxFile: string, onProgress?: ByteProgress): Promise<ModelFiles> {
-  const bytes = await fetchBytes(resolveUrl(baseUrl, onnxFile), onProgress);
+export async function fetchOnnx(
+  baseUrl: string,
+  onnxFile: string,
+  onProgress?: ByteProgress,
+  options: { htmlIsMissing?: boolean } = {},
+): Promise<ModelFiles> {
+  const bytes = await fetchBytes(resolveUrl(baseUrl, onnxFile), onProgress, undefined, options);
   const model = parseModel(bytes);
   const locations = new Set<string>();
   for (const t of model.graph!.initializer)

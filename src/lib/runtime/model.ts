@@ -2,12 +2,12 @@
 // the generation loop. The SAE layer and the worker build on this; it knows nothing about SAEs.
 import type { Backend, DeviceInfo, Progress } from '../engine/api';
 import { serializeModel, instrumentModel, describeIO, type GraphIO, type ModelProto } from '../graph';
-import { readConfig, type ModelConfig } from './config';
-import { acquireGpu, requestGpuAdapter, type GpuContext } from './device';
+import { readConfig, withGenerationConfig, type ModelConfig } from './config';
+import { acquireGpu, probeShaderF16, requestGpuAdapter, type GpuContext } from './device';
 import { adapterFacts, classifyAdapter, raceDecoders, type AdapterVerdict, type RaceResult } from './backend-choice';
-import { ContextOverflowError } from './errors';
-import { fetchJson, fetchOnnx, resolveUrl, type ModelFiles } from './loader';
-import { MissingFileError } from './errors';
+import { ContextOverflowError, float16FallbackReason, MergedDecoderError, MissingFileError } from './errors';
+import { fetchJson, fetchOnnx, fetchOptionalText, isHtmlPage, resolveUrl, type ByteProgress, type ModelFiles } from './loader';
+import { onnxCandidates, readDecoderLayout, usesFloat16 } from './layout';
 import { getOrt, ortOwnDevice, primeOrt, sessionOptionsFor, wasmThreads } from './ort';
 import { openDecoder } from './decoder';
 import type { DecoderSession } from './session';
@@ -117,24 +117,30 @@ export class LanguageModel {
     let device: DeviceInfo =
       gpu && 'device' in gpu ? { ...gpu.info, why: gpuWhy } : cpuDevice(gpuReason ?? 'WASM was requested.');
     try {
-      const explicit = options.onnxFile;
-      const onnx = (async (): Promise<ModelFiles> => {
-        try {
-          return await fetchOnnx(baseUrl, explicit ?? 'onnx/model_q4.onnx', bytes);
-        } catch (e) {
-          if (explicit || !(e instanceof MissingFileError)) throw e;
-          return fetchOnnx(baseUrl, 'onnx/model.onnx', bytes);
-        }
-      })();
+      const onnx = fetchFirstOnnx(baseUrl, options.onnxFile ? [options.onnxFile] : onnxCandidates(backend), bytes);
       onnx.catch(() => undefined); // awaited below; a config/tokenizer error may be reported first
-      const [configJson, tokenizerJson, tokenizerConfig] = await Promise.all(
-        ['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
-      );
-      const config = readConfig(configJson);
+      const [configJson, tokenizerJson, tokenizerConfig, chatTemplateFile, generationConfig] = await Promise.all([
+        ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
+        ...['chat_template.jinja', 'generation_config.json'].map((f) => fetchOptionalText(resolveUrl(baseUrl, f))),
+      ]);
+      const config = withGenerationConfig(readConfig(configJson as Record<string, unknown>), generationConfig as string | undefined);
       progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
-      const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig);
+      const tokenizer = new TextTokenizer(tokenizerJson as object, tokenizerConfig as object, chatTemplateFile as string | undefined);
       const files = await onnx;
       progress({ stage: 'parse', message: 'Parsed ONNX graph' });
+      // A layout we cannot feed is refused here, by name, before instrumentation looks for the residual stream.
+      readDecoderLayout(describeIO(files.model.graph!), files.onnxFile);
+      if (backend === 'webgpu' && usesFloat16(files.model.graph!)) {
+        const f16 = gpu && 'device' in gpu
+          ? { adapter: gpu.info.adapter, shaderF16: gpu.device.features.has('shader-f16') }
+          : await probeShaderF16();
+        if (!f16.shaderF16) {
+          if (gpu && 'device' in gpu) gpu.device.destroy();
+          gpu = undefined;
+          backend = 'wasm';
+          device = cpuDevice(float16FallbackReason(f16.adapter));
+        }
+      }
       const layers = options.layers === undefined || options.layers === 'all'
         ? Array.from({ length: config.nLayer }, (_, i) => i)
         : options.layers;
@@ -147,7 +153,7 @@ export class LanguageModel {
       // Only the serialised graph is kept (for re-creating the session after a device loss), not the parsed copy.
       const io = describeIO(files.model.graph!);
       const model = new LanguageModel(baseUrl, config, tokenizer, io, files.externalData, graphBytes, layers, clampSlots, device, cpuNodes);
-      if (quick) {
+      if (quick && backend === 'webgpu') {
         progress({ stage: 'session', message: 'Creating wasm session (WebGPU follows)' });
         let cpuError: unknown;
         try {
@@ -336,9 +342,12 @@ export class LanguageModel {
     return this.decoderSession;
   }
 
-  /** Tokenises a prompt, throwing `ContextOverflowError` if it cannot fit. */
-  encode(text: string): number[] {
-    const ids = this.tokenizer.encode(text);
+  /**
+   * Tokenises a prompt, throwing `ContextOverflowError` if it cannot fit. In 'chat' mode `text` is the user's
+   * message, rendered through the chat template up to the assistant's turn (ConfigError without a template).
+   */
+  encode(text: string, mode: 'text' | 'chat' = 'text'): number[] {
+    const ids = mode === 'chat' ? this.tokenizer.encodeChat([{ role: 'user', content: text }]) : this.tokenizer.encode(text);
     if (ids.length > this.config.contextLength) throw new ContextOverflowError(ids.length, this.config.contextLength);
     return ids;
   }
@@ -370,6 +379,29 @@ export class LanguageModel {
 /** The model on the CPU: why, and how many threads ORT's WASM kernels use (more than 1 only cross-origin isolated). */
 function cpuDevice(fallbackReason: string): DeviceInfo {
   return { backend: 'wasm', fallbackReason, threads: wasmThreads() };
+}
+
+/**
+ * The first of `files` that the folder has (a 404 or an HTML fallback page means it has not). Optimum's merged
+ * decoder is refused from the response headers, without downloading it. With none of them, onnx/model.onnx is
+ * fetched once more so the error is the one a user expects for that file.
+ */
+async function fetchFirstOnnx(baseUrl: string, files: string[], onProgress: ByteProgress): Promise<ModelFiles> {
+  if (files.length === 1) return fetchOnnx(baseUrl, files[0], onProgress);
+  for (const file of files) {
+    if (file.endsWith('/decoder_model_merged.onnx')) {
+      const response = await fetch(resolveUrl(baseUrl, file)).catch(() => undefined);
+      await response?.body?.cancel().catch(() => undefined);
+      if (response?.ok && !isHtmlPage(response)) throw new MergedDecoderError(file, 'not downloaded, known by its file name');
+      continue;
+    }
+    try {
+      return await fetchOnnx(baseUrl, file, onProgress, { htmlIsMissing: true });
+    } catch (e) {
+      if (!(e instanceof MissingFileError)) throw e;
+    }
+  }
+  return fetchOnnx(baseUrl, 'onnx/model.onnx', onProgress);
 }
 
 /** The first run compiles every shader: a two-token prefill and a one-token decode step, results discarded. */

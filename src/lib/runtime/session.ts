@@ -3,6 +3,7 @@
 import type { GraphIO } from '../graph';
 import { captureName, clampNames, steerName } from '../graph';
 import type { InferenceSession, OrtApi, Tensor } from './ort-types';
+import { halfsToFloats, type DecoderLayout, type FeedType } from './layout';
 
 /**
  * What is added to one layer's residual. `data` is [rows, 1, hidden] (one vector per row, every position) or
@@ -17,8 +18,10 @@ export interface ClampSource {
   bias: Float32Array; // [slots]
   threshold: Float32Array; // [slots]
   dec: Float32Array; // [slots, hidden]
-  target: Float32Array; // [rows, slots]
-  mask: Float32Array; // [rows, slots]
+  /** [rows, slots] (every position), or [rows, positions, slots] (per position; the count follows from the length). */
+  target: Float32Array;
+  /** Same layout as `target`: 1 where the slot clamps that row (and position), else 0. */
+  mask: Float32Array;
 }
 
 export interface StepInput {
@@ -47,13 +50,12 @@ export interface DecoderShape {
   clampSlots: number;
 }
 
-const KV = /^past_key_values\.(\d+)\.(key|value)$/;
 
 export class DecoderSession {
   private past = new Map<string, Tensor>();
   private pastLength = 0;
   private readonly pastNames: string[];
-  private readonly wantsPositions: boolean;
+  private readonly presentNames: Map<string, string>;
   private zeros = new Map<string, Tensor>();
   private zeroBuffers: GPUBuffer[] = [];
 
@@ -62,13 +64,15 @@ export class DecoderSession {
     readonly session: InferenceSession,
     readonly io: GraphIO,
     readonly shape: DecoderShape,
+    /** Names and dtypes the graph declares (see runtime/layout.ts). */
+    readonly layout: DecoderLayout,
     /** True when outputs stay on the GPU (WebGPU with gpu-buffer locations). */
     readonly onGpu: boolean,
     /** ORT's device on WebGPU: constant zero inputs live there instead of being uploaded every step. */
     private device?: GPUDevice,
   ) {
-    this.pastNames = io.inputs.map((i) => i.name).filter((n) => KV.test(n));
-    this.wantsPositions = io.inputs.some((i) => i.name === 'position_ids');
+    this.pastNames = layout.kv.map((p) => p.past);
+    this.presentNames = new Map(layout.kv.map((p) => [p.past, p.present]));
   }
 
   /** For sessions on a device ORT created itself, known only once the session exists. */
@@ -104,36 +108,39 @@ export class DecoderSession {
     const past = useCache ? this.pastLength : 0;
     const { Tensor } = this.ort;
     const feeds: Record<string, Tensor> = {};
-    const ids = new BigInt64Array(rows * positions);
-    input.ids.forEach((row, r) => row.forEach((t, j) => (ids[r * positions + j] = BigInt(t))));
-    feeds.input_ids = new Tensor('int64', ids, [rows, positions]);
-    feeds.attention_mask = new Tensor('int64', new BigInt64Array(rows * (past + positions)).fill(1n), [
-      rows,
-      past + positions,
-    ]);
-    if (this.wantsPositions) {
-      const pos = new BigInt64Array(rows * positions);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < positions; j++) pos[r * positions + j] = BigInt(past + j);
-      feeds.position_ids = new Tensor('int64', pos, [rows, positions]);
+    const layout = this.layout;
+    feeds.input_ids = integerTensor(Tensor, layout.inputIds, input.ids.flat(), [rows, positions]);
+    if (layout.attentionMask)
+      feeds.attention_mask = onesTensor(Tensor, layout.attentionMask, [rows, past + positions]);
+    if (layout.positionIds) {
+      const pos: number[] = [];
+      for (let r = 0; r < rows; r++) for (let j = 0; j < positions; j++) pos.push(past + j);
+      feeds.position_ids = integerTensor(Tensor, layout.positionIds, pos, [rows, positions]);
     }
+    // transformers' logits_to_keep: 1 keeps the last position, all we sample from.
+    if (layout.logitsToKeep) feeds[layout.logitsToKeep] = new Tensor('int64', BigInt64Array.of(1n), []);
+    const emptyCache = [rows, this.shape.kvHeads, 0, this.shape.headDim];
     for (const name of this.pastNames) {
       feeds[name] =
         useCache && this.past.has(name)
           ? this.past.get(name)!
-          : new Tensor('float32', new Float32Array(0), [rows, this.shape.kvHeads, 0, this.shape.headDim]);
+          : layout.kvType === 'float16'
+            ? new Tensor('float16', new Uint16Array(0), emptyCache)
+            : new Tensor('float32', new Float32Array(0), emptyCache);
     }
     this.feedSteering(feeds, input, rows);
-    const fetches = ['logits', ...this.pastNames.map(presentName), ...(input.capture ?? []).map(captureName)];
+    const presents = this.pastNames.map((n) => this.presentNames.get(n)!);
+    const fetches = ['logits', ...presents, ...(input.capture ?? []).map(captureName)];
     const out = await this.session.run(feeds, fetches);
     const logits = out.logits;
-    const lastLogits = await lastPosition(logits, rows, positions, this.shape.vocab);
+    const lastLogits = await lastPosition(logits, rows, this.shape.vocab);
     logits.dispose();
     if (useCache && this.hasCache) {
       for (const t of this.past.values()) t.dispose();
-      for (const name of this.pastNames) this.past.set(name, out[presentName(name)]);
+      this.pastNames.forEach((name, i) => this.past.set(name, out[presents[i]]));
       this.pastLength = past + positions;
     } else {
-      for (const name of this.pastNames) out[presentName(name)].dispose();
+      for (const name of presents) out[name].dispose();
     }
     const captures = new Map<number, Tensor>();
     for (const l of input.capture ?? []) captures.set(l, out[captureName(l)]);
@@ -168,8 +175,8 @@ export class DecoderSession {
         feeds[names.bias] = new Tensor('float32', c.bias, [n]);
         feeds[names.threshold] = new Tensor('float32', c.threshold, [n]);
         feeds[names.dec] = new Tensor('float32', c.dec, [n, d]);
-        feeds[names.target] = new Tensor('float32', c.target, [rows, 1, n]);
-        feeds[names.mask] = new Tensor('float32', c.mask, [rows, 1, n]);
+        feeds[names.target] = new Tensor('float32', c.target, [rows, c.target.length / (rows * n), n]);
+        feeds[names.mask] = new Tensor('float32', c.mask, [rows, c.mask.length / (rows * n), n]);
       }
     }
   }
@@ -205,12 +212,29 @@ export class DecoderSession {
   }
 }
 
-function presentName(pastName: string): string {
-  return pastName.replace('past_key_values.', 'present.');
+type TensorClass = OrtApi['Tensor'];
+
+function integerTensor(Tensor: TensorClass, type: FeedType, values: number[], dims: number[]): Tensor {
+  return type === 'int32' ? new Tensor('int32', Int32Array.from(values), dims) : new Tensor('int64', BigInt64Array.from(values, BigInt), dims);
 }
 
-async function lastPosition(logits: Tensor, rows: number, positions: number, vocab: number): Promise<Float32Array> {
-  const all = (logits.location === 'cpu' ? logits.data : await logits.getData()) as Float32Array;
+/** An all-ones attention mask in the dtype the graph declares (1.0 as float16 is 0x3c00). */
+function onesTensor(Tensor: TensorClass, type: FeedType, dims: number[]): Tensor {
+  const n = dims[0] * dims[1];
+  switch (type) {
+    case 'int64': return new Tensor('int64', new BigInt64Array(n).fill(1n), dims);
+    case 'int32': return new Tensor('int32', new Int32Array(n).fill(1), dims);
+    case 'float32': return new Tensor('float32', new Float32Array(n).fill(1), dims);
+    case 'float16': return new Tensor('float16', new Uint16Array(n).fill(0x3c00), dims);
+    case 'bool': return new Tensor('bool', new Uint8Array(n).fill(1), dims);
+  }
+}
+
+/** Logits [rows, positions, vocab] (positions is 1 when the graph keeps only the last) → last position per row. */
+async function lastPosition(logits: Tensor, rows: number, vocab: number): Promise<Float32Array> {
+  const raw = logits.location === 'cpu' ? logits.data : await logits.getData();
+  const all = logits.type === 'float16' ? halfsToFloats(raw as Uint16Array) : (raw as Float32Array);
+  const positions = Number(logits.dims[1]);
   if (positions === 1) return new Float32Array(all);
   const out = new Float32Array(rows * vocab);
   for (let r = 0; r < rows; r++)

@@ -43,3 +43,20 @@ export class SaeModelMismatchError extends SaeError {}
 
 /** A persona or steering term names a latent or vector that does not fit the SAE. */
 export class SteeringSpecError extends SaeError {}
+
+/**
+ * The SAE reads a site other than the residual stream at a block boundary (MLP output, attention output, a
+ * transcoder, the embeddings, ...): its latents would be read from, and steered into, the wrong tensor.
+ */
+export class UnsupportedSaeKindError extends SaeFormatError {
+  constructor(
+    /** What the files say the SAE reads, in words, e.g. "MLP output (blocks.1.hook_mlp_out)". */
+    readonly found: string,
+  ) {
+    super(
+      `This SAE reads the ${found}, which the playground cannot encode or steer: expected a residual-stream SAE ` +
+        '(TransformerLens blocks.{L}.hook_resid_post or blocks.{L}.hook_resid_pre, Hugging Face model.layers.{L}.output, ' +
+        'a Gemma Scope resid_post / -res folder, or a sparsify layers.{L} folder).',
+    );
+  }
+}

@@ -4,3 +4,7 @@ export * from './types';
 export * from './safetensors';
 export * from './formats';
 export * as saeReference from './reference';
+export * from './hooks';
+export * from './releases';
+export { readSaeLensConfig } from './saelensConfig';
+export { parseNpz, parseNpy } from './npz';

@@ -30,6 +30,17 @@ export interface SaeConfig {
   layer: number;
   /** Storage dtype of the weight matrices in the file (F16 weights can stay packed on the GPU). */
   weightDtype: SafetensorsDtype;
+  /**
+   * Whether the SAE was trained on text that starts with the tokenizer's BOS (SAELens `prepend_bos`; pre-6.0
+   * configs default to true; Gemma Scope true as SAELens's loaders set it); undefined when the files do not say.
+   */
+  prependBos?: boolean;
+  /** Neuronpedia source id ("gpt2-small/8-res-jb"): SAELens metadata.neuronpedia_id, or the release registry. */
+  neuronpediaId?: string;
+  /** Things the files leave uncertain that the page must show (e.g. a norm scaling factor that was not saved). */
+  warnings?: string[];
+  /** What was applied from outside the files, with its source (e.g. centring from SAELens's release registry). */
+  notes?: string[];
 }
 
 export interface SaeWeights {

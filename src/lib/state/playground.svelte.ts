@@ -2,6 +2,7 @@
 // The engine is injected, so the same class drives the app, the embed widget and the unit tests.
 
 import type {
+  PromptMode,
   Analysis,
   Backend,
   GenerateRequest,
@@ -21,9 +22,10 @@ import {
   type Experiment,
   type LatentSteer,
 } from '../ui/experiment';
-import { fetchCatalogue, summariseLatents, type FeatureCatalogue, type LatentSummary } from '../ui/features';
+import { fetchCatalogue, rankLatents, summariseText, type FeatureCatalogue, type LatentSummary, type Ranking } from '../ui/features';
 import { absoluteFolder, discoverSaes, layerHint, locateSae, resolveModel, saeFolder } from '../ui/models';
 import { encodeExperiment } from '../ui/url-state';
+import { effectivePromptMode } from '../ui/promptMode';
 import { GenerationRun } from './generation.svelte';
 import type { EngineNotice, NoticeSource } from '../worker/protocol';
 
@@ -76,6 +78,8 @@ export class Playground {
   saeOptions = $state.raw<string[]>([]);
   analysis = $state.raw<Analysis | null>(null);
   analysedPrompt = $state<string | null>(null);
+  /** How `analysedPrompt` was tokenised (plain text, or the user's turn of a chat). */
+  analysedMode = $state<PromptMode>('text');
   analysing = $state(false);
   run = $state.raw<GenerationRun | null>(null);
   notices = $state<Notice[]>([]);
@@ -100,11 +104,11 @@ export class Playground {
 
   ready = $derived(this.phase === 'ready');
   generating = $derived(this.run?.status === 'running');
-  summaries: LatentSummary[] = $derived(
-    this.analysis ? summariseLatents(this.analysis.top, this.analysis.tokens.length) : [],
-  );
-  /** The latent colouring the token view: the chosen one, else the strongest on the text. */
-  colourLatent: number | null = $derived(this.experiment.selectedLatent ?? this.summaries[0]?.latent ?? null);
+  /** The text's latents (special tokens left out), strongest total first. */
+  summaries: LatentSummary[] = $derived(this.analysis ? summariseText(this.analysis) : []);
+  ranking: Ranking = $derived(rankLatents(this.summaries, this.catalogue));
+  /** The latent colouring the token view: the chosen one, else the most specific non-dense one on the text. */
+  colourLatent: number | null = $derived(this.experiment.selectedLatent ?? this.ranking.specific[0]?.latent ?? null);
   personaById = $derived(new Map(this.presets.map((p) => [p.id, p])));
   /** Personas whose monitor readings are requested: every active one plus the one the alert watches. */
   monitored: string[] = $derived.by(() => {
@@ -117,7 +121,9 @@ export class Playground {
   });
   query: string = $derived(encodeExperiment(this.experiment));
   steered = $derived(isSteered(this.experiment));
-  stale = $derived(this.analysedPrompt !== null && this.analysedPrompt !== this.experiment.prompt);
+  /** The prompt mode in force: chat only for a model with a chat template. */
+  promptMode: PromptMode = $derived(effectivePromptMode(this.experiment, this.model));
+  stale = $derived(this.analysedPrompt !== null && !this.#analysed(this.experiment.prompt, this.promptMode));
 
   notify(kind: Notice['kind'], text: string): void {
     this.notices = [...this.notices.filter((n) => n.message !== text), { id: ++this.#noticeId, kind, message: text }];
@@ -182,6 +188,7 @@ export class Playground {
       if (catalogueError !== undefined) this.notify('warning', `Feature labels unavailable: ${message(catalogueError)}`);
       this.model = model;
       this.sae = saeInfo;
+      for (const [kind, list] of [['warning', saeInfo.warnings], ['info', saeInfo.notes]] as const) for (const m of list ?? []) this.notify(kind, `SAE ${saeInfo.hookName}: ${m}`);
       this.catalogue = catalogue;
       this.loadedModel = id;
       this.experiment.model = id;
@@ -225,7 +232,7 @@ export class Playground {
     if (kept.length !== this.experiment.custom.length) this.experiment.custom = kept;
   }
 
-  async analyse(prompt = this.experiment.prompt): Promise<void> {
+  async analyse(prompt = this.experiment.prompt, mode = this.promptMode): Promise<void> {
     if (!this.ready) return;
     if (!prompt.trim()) {
       this.notify('warning', 'Type a prompt to analyse.');
@@ -234,10 +241,11 @@ export class Playground {
     const ticket = ++this.#analyseTicket;
     this.analysing = true;
     try {
-      const analysis = await (await this.#engine).analyse(prompt, TOP_K);
+      const analysis = await (await this.#engine).analyse(prompt, TOP_K, mode);
       if (ticket !== this.#analyseTicket) return;
       this.analysis = analysis;
       this.analysedPrompt = prompt;
+      this.analysedMode = mode;
     } catch (error) {
       if (ticket === this.#analyseTicket) this.notify('error', `Analysis failed: ${message(error)}`);
     } finally {
@@ -259,6 +267,7 @@ export class Playground {
     }
     return {
       prompt: e.prompt,
+      promptMode: this.promptMode,
       sampling: {
         maxNewTokens: e.sampling.maxNewTokens,
         temperature: e.sampling.temperature,
@@ -268,11 +277,15 @@ export class Playground {
         frequencyPenalty: 0,
         seed: e.sampling.seed,
       },
-      steering: { terms, positions: e.positions },
+      steering: { terms, positions: e.positions, special: e.steerSpecial === true },
       withBaseline: true,
       monitor: this.monitored,
       topK: TOP_K,
     };
+  }
+
+  #analysed(prompt: string, mode: PromptMode = 'text'): boolean {
+    return this.analysedPrompt === prompt && this.analysedMode === mode;
   }
 
   async generate(): Promise<void> {
@@ -285,7 +298,8 @@ export class Playground {
     this.run = run;
     try {
       // Analyse the prompt first (the engine runs one job at a time), so the token view matches the generation.
-      if (this.analysedPrompt !== run.request.prompt) await this.analyse(run.request.prompt);
+      const { prompt, promptMode } = run.request;
+      if (!this.#analysed(prompt, promptMode)) await this.analyse(prompt, promptMode);
       const engine = await this.#engine;
       const result = await engine.generate(run.request, (event) => {
         if (this.run === run) run.push(event);

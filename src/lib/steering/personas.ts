@@ -29,6 +29,14 @@ export function validatePersona(p: PersonaPreset, sae: SaeShape): void {
   if (p.defaultUse === 'latents' && p.latents.length === 0) throw new SteeringSpecError(`${who} defaults to its latents but has none.`);
 }
 
+/** personas.json `monitor: {own_mean, others_mean}` (models/recipe/monitor.py); absent or unusable → no field. */
+function monitorCalibration(raw: unknown): { monitor?: PersonaPreset['monitor'] } {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const { own_mean: ownMean, others_mean: othersMean } = raw as Record<string, unknown>;
+  if (typeof ownMean !== 'number' || typeof othersMean !== 'number' || !(ownMean !== othersMean)) return {};
+  return { monitor: { ownMean, othersMean } };
+}
+
 /** Parses personas.json ({hook_name, layer, d_model, personas: [...]}) into presets, validating each. */
 export function parsePersonasJson(raw: Record<string, unknown>, sae: SaeShape): PersonaPreset[] {
   const list = raw.personas;
@@ -48,6 +56,7 @@ export function parsePersonasJson(raw: Record<string, unknown>, sae: SaeShape): 
       vector: Array.isArray(entry.vector) ? Float32Array.from(entry.vector as number[]) : undefined,
       defaultUse: entry.default_use === 'latents' ? 'latents' : entry.vector ? 'vector' : 'latents',
       strength: { min: strength.min ?? -2, max: strength.max ?? 2, recommended: strength.recommended ?? 1 },
+      ...monitorCalibration(entry.monitor),
       source: 'preset',
     };
     validatePersona(preset, sae);

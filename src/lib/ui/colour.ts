@@ -81,6 +81,14 @@ export function activationSwatch(value: number, max: number): Swatch {
   return swatch(interpolate(SEQUENTIAL, t));
 }
 
+/**
+ * Top of a latent's colour scale: its own largest activation in the dashboards (`max_activation`), so that a weak
+ * firing looks weak; the text's largest value when there is no dashboard value or the text goes beyond it.
+ */
+export function latentScaleTop(dashboardMax: number | undefined, textMax: number): number {
+  return dashboardMax !== undefined && Number.isFinite(dashboardMax) && dashboardMax > 0 ? Math.max(dashboardMax, textMax) : textMax;
+}
+
 /** A signed reading on a symmetric scale ±`limit`. */
 export function divergingSwatch(value: number, limit: number): Swatch {
   const t = limit > 0 ? 0.5 + value / (2 * limit) : 0.5;

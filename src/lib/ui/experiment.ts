@@ -45,12 +45,21 @@ export interface Experiment {
   custom: CustomPersona[];
   sampling: Sampling;
   positions: 'all' | 'generated';
-  /** Latent that colours the token view; null = the strongest latent on the text. */
+  /** Also steer special-token positions (BOS, chat-template markers); off by default. */
+  steerSpecial?: boolean;
+  /** 'chat': the prompt is the user's message, sent through the model's chat template (models that have one). */
+  promptMode: 'text' | 'chat';
+  /** Latent that colours the token view; null = the most specific non-dense latent on the text. */
   selectedLatent: number | null;
   watch: Watch | null;
 }
 
-export const DEFAULT_PROMPT = 'And it came to pass that the old man opened the manual and read';
+/**
+ * The example prompt of the first view: written in the Preacher's register (not a verse of the corpus), so the persona
+ * bars show one clear signal (Preacher's level 1.75, every other persona's at most 0.04 with the fp32 model) and the
+ * most specific latents on it are Preacher latents.
+ */
+export const DEFAULT_PROMPT = 'And the old man said unto them, Behold, I have read the book of the law';
 
 export const DEFAULT_SAMPLING: Sampling = { maxNewTokens: 40, temperature: 0.8, topP: 0.95, seed: 42 };
 
@@ -73,6 +82,7 @@ export function defaultExperiment(): Experiment {
     custom: [],
     sampling: { ...DEFAULT_SAMPLING },
     positions: 'all',
+    promptMode: 'text',
     selectedLatent: null,
     watch: null,
   };

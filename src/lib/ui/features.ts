@@ -1,5 +1,5 @@
 // The SAE's feature catalogue (`features.json`, written by the model recipe) and the per-text summaries the feature
-// panel shows: which latents fire most on the current tokens, histograms of a latent's activations.
+// panel shows: which latents are most specific to the current tokens, histograms of a latent's activations.
 
 export interface TokenLogit {
   token: string;
@@ -17,12 +17,27 @@ export interface FeatureExample {
 export interface FeatureEntry {
   id: number;
   label: string;
+  /** Where the label came from (features.json `label_source`), e.g. "automatic (recipe labels.py v1): …". */
+  label_source?: string;
   density: number;
   max_activation: number;
   voice_distribution: number[];
   top_promoted: TokenLogit[];
   top_suppressed: TokenLogit[];
+  /** Inline examples (older or third-party features.json); empty when they live in examples files. */
   examples: FeatureExample[];
+}
+
+/** Latents at or above this density are "dense" unless features.json says otherwise (`dense_threshold`). */
+export const DEFAULT_DENSE_THRESHOLD = 0.1;
+
+/** features.json `examples`: top examples split into files of `perFile` latents, fetched when a card opens. */
+export interface ExamplesLayout {
+  /** Absolute URL of the SAE folder the path is relative to. */
+  folderUrl: string;
+  /** e.g. `examples/{index}.json`; `{index}` is floor(latent / perFile) written with four digits. */
+  path: string;
+  perFile: number;
 }
 
 export interface FeatureCatalogue {
@@ -30,6 +45,11 @@ export interface FeatureCatalogue {
   dSae: number;
   voices: string[];
   byId: Map<number, FeatureEntry>;
+  /** Density at or above which a latent is dense: folded under "frequent features", never the default colour. */
+  denseThreshold: number;
+  /** Held-out tokens the dashboards scanned (a latent never seen there has density below 1 / scanTokens). */
+  scanTokens: number;
+  examples: ExamplesLayout | null;
 }
 
 export class CatalogueError extends Error {
@@ -40,8 +60,11 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;
 }
 
-/** Validates the parts the UI reads; entries with a bad id are skipped rather than failing the whole catalogue. */
-export function parseCatalogue(json: unknown): FeatureCatalogue {
+/**
+ * Validates the parts the UI reads; entries with a bad id are skipped rather than failing the whole catalogue.
+ * `folderUrl` resolves a split examples layout; without it such a layout is ignored (cards show no examples).
+ */
+export function parseCatalogue(json: unknown, folderUrl?: string): FeatureCatalogue {
   if (!isObject(json) || !Array.isArray(json.latents))
     throw new CatalogueError('features.json: expected an object with a "latents" array.');
   const voices = Array.isArray(json.voices) ? json.voices.map(String) : [];
@@ -51,6 +74,7 @@ export function parseCatalogue(json: unknown): FeatureCatalogue {
     byId.set(raw.id, {
       id: raw.id,
       label: typeof raw.label === 'string' && raw.label ? raw.label : `latent ${raw.id}`,
+      ...(typeof raw.label_source === 'string' ? { label_source: raw.label_source } : {}),
       density: typeof raw.density === 'number' ? raw.density : NaN,
       max_activation: typeof raw.max_activation === 'number' ? raw.max_activation : NaN,
       voice_distribution: Array.isArray(raw.voice_distribution) ? raw.voice_distribution.map(Number) : [],
@@ -59,11 +83,20 @@ export function parseCatalogue(json: unknown): FeatureCatalogue {
       examples: Array.isArray(raw.examples) ? (raw.examples as FeatureExample[]) : [],
     });
   }
+  const layout = json.examples;
+  const examples =
+    folderUrl && isObject(layout) && typeof layout.path === 'string' && typeof layout.per_file === 'number' && layout.per_file >= 1
+      ? { folderUrl, path: layout.path, perFile: Math.floor(layout.per_file) }
+      : null;
   return {
     hookName: typeof json.hook_name === 'string' ? json.hook_name : '',
     dSae: typeof json.d_sae === 'number' ? json.d_sae : byId.size,
     voices,
     byId,
+    denseThreshold:
+      typeof json.dense_threshold === 'number' && json.dense_threshold > 0 ? json.dense_threshold : DEFAULT_DENSE_THRESHOLD,
+    scanTokens: typeof json.scan_tokens === 'number' && json.scan_tokens > 0 ? json.scan_tokens : 0,
+    examples,
   };
 }
 
@@ -71,7 +104,7 @@ export async function fetchCatalogue(saeFolderUrl: string, signal?: AbortSignal)
   const response = await fetch(new URL('features.json', saeFolderUrl), { signal });
   if (response.status === 404) return null;
   if (!response.ok) throw new CatalogueError(`features.json: HTTP ${response.status} from ${response.url}`);
-  return parseCatalogue(await response.json());
+  return parseCatalogue(await response.json(), saeFolderUrl);
 }
 
 export function featureLabel(catalogue: FeatureCatalogue | null, id: number): string {
@@ -95,10 +128,14 @@ export interface LatentSummary {
   count: number;
 }
 
-/** Latents that fire most on a text, strongest total first. */
-export function summariseLatents(rows: TopRows, tokenCount: number): LatentSummary[] {
+/**
+ * Latents that fire on a text, strongest total first. Positions where `skip(t)` is true (special tokens: BOS, EOS,
+ * chat markers) are left out.
+ */
+export function summariseLatents(rows: TopRows, tokenCount: number, skip?: (t: number) => boolean): LatentSummary[] {
   const byLatent = new Map<number, LatentSummary>();
   for (let t = 0; t < tokenCount; t++) {
+    if (skip?.(t)) continue;
     for (let j = 0; j < rows.k; j++) {
       const v = rows.values[t * rows.k + j];
       if (!(v > 0)) continue;
@@ -111,6 +148,11 @@ export function summariseLatents(rows: TopRows, tokenCount: number): LatentSumma
     }
   }
   return [...byLatent.values()].sort((a, b) => b.total - a.total || a.latent - b.latent);
+}
+
+/** `summariseLatents` over an analysis, leaving out its special tokens. */
+export function summariseText(analysis: { top: TopRows; tokens: { special?: boolean }[] }): LatentSummary[] {
+  return summariseLatents(analysis.top, analysis.tokens.length, (t) => !!analysis.tokens[t].special);
 }
 
 /** Activation of `latent` at token `t`, or 0 when it is not among that token's top k. */
@@ -141,4 +183,76 @@ export function histogram(values: Iterable<number>, bins: number, max?: number):
   const counts = new Array<number>(bins).fill(0);
   if (top > 0) for (const v of positive) counts[Math.min(bins - 1, Math.floor((v / top) * bins))] += 1;
   return { edges, counts };
+}
+
+/** A latent on the text with its specificity score and whether it is dense. */
+export interface RankedLatent extends LatentSummary {
+  /** See `specificity`; NaN when the catalogue has no density or maximum for the latent. */
+  score: number;
+  dense: boolean;
+}
+
+/**
+ * How specific a latent's firing is to this text: (its largest activation on the text ÷ the largest activation the
+ * dashboards saw) × ln(1 / density). The first factor (0..1, can pass 1 on unusual text) says how strongly it fires
+ * here for this latent; the second is the information in a firing (a latent on 30% of tokens gets 1.2, one on
+ * 0.3% gets 5.8), so a latent firing everywhere ranks low even at full strength. A latent never seen in the scan
+ * counts as density 1 / scanTokens. NaN without dashboard data.
+ */
+export function specificity(summary: LatentSummary, entry: FeatureEntry | undefined, scanTokens = 0): number {
+  if (!entry || !(entry.max_activation > 0) || !Number.isFinite(entry.density)) return NaN;
+  const floor = scanTokens > 0 ? 1 / scanTokens : 1e-6;
+  const density = Math.min(1, Math.max(entry.density, floor));
+  return (summary.max / entry.max_activation) * Math.log(1 / density);
+}
+
+export interface Ranking {
+  /** Non-dense latents, most specific first (the default order and the default colour). */
+  specific: RankedLatent[];
+  /** Dense latents (density ≥ the catalogue's threshold), most specific first: folded under "frequent features". */
+  frequent: RankedLatent[];
+}
+
+/** Splits and orders a text's latents by specificity; without a catalogue, by total activation. */
+export function rankLatents(summaries: LatentSummary[], catalogue: FeatureCatalogue | null): Ranking {
+  const ranked: RankedLatent[] = summaries.map((s) => {
+    const entry = catalogue?.byId.get(s.latent);
+    const score = specificity(s, entry, catalogue?.scanTokens);
+    return { ...s, score, dense: !!entry && entry.density >= catalogue!.denseThreshold };
+  });
+  const key = (r: RankedLatent) => (Number.isFinite(r.score) ? r.score : -Infinity);
+  ranked.sort((a, b) => key(b) - key(a) || b.total - a.total || a.latent - b.latent);
+  return { specific: ranked.filter((r) => !r.dense), frequent: ranked.filter((r) => r.dense) };
+}
+
+/** URL of the examples file that holds `latent`. */
+export function examplesUrl(layout: ExamplesLayout, latent: number): string {
+  const index = String(Math.floor(latent / layout.perFile)).padStart(4, '0');
+  return new URL(layout.path.replace('{index}', index), layout.folderUrl).href;
+}
+
+const examplesFiles = new Map<string, Promise<{ first: number; latents: FeatureExample[][] }>>();
+
+/**
+ * Top examples of one latent: inline ones when features.json has them, else from its examples file (fetched once
+ * per file and kept; a failed fetch is forgotten so that a later card can retry). Throws CatalogueError on a bad file.
+ */
+export async function loadExamples(catalogue: FeatureCatalogue, latent: number): Promise<FeatureExample[]> {
+  const entry = catalogue.byId.get(latent);
+  if (entry?.examples.length || !catalogue.examples) return entry?.examples ?? [];
+  const url = examplesUrl(catalogue.examples, latent);
+  let file = examplesFiles.get(url);
+  if (!file) {
+    file = fetch(url).then(async (response) => {
+      if (!response.ok) throw new CatalogueError(`examples: HTTP ${response.status} from ${url}`);
+      const json: unknown = await response.json();
+      if (!isObject(json) || typeof json.first !== 'number' || !Array.isArray(json.latents))
+        throw new CatalogueError(`${url}: expected {"first": number, "latents": [...]}.`);
+      return { first: json.first, latents: json.latents as FeatureExample[][] };
+    });
+    examplesFiles.set(url, file);
+    file.catch(() => examplesFiles.delete(url));
+  }
+  const { first, latents } = await file;
+  return latents[latent - first] ?? [];
 }

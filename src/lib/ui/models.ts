@@ -1,7 +1,7 @@
 // The model folders this build knows about. A static site cannot list a directory, so the picker probes each entry's
 // config.json and offers the ones that answer; a folder URL typed by the user is tried the same way.
 
-import { hubFolderUrl } from '../runtime/hub';
+import { DEFAULT_HUB, hubFolderUrl } from '../runtime/hub';
 
 export interface SaeEntry {
   /** Hook name, also the SAE's folder name under `sae/`. */
@@ -78,7 +78,35 @@ export function absoluteFolder(folder: string, base: string): string {
   return new URL(folder, base).href;
 }
 
+/**
+ * An SAE named independently of the model: a folder URL (anything containing "/") or a hub path
+ * `hf:owner/repo/sub/folder[@revision]`. Anything else is a hook name under the model folder's `sae/`.
+ */
+export function isExternalSae(saeId: string): boolean {
+  return saeId.startsWith(HUB_PREFIX) || saeId.includes('/');
+}
+
+/**
+ * `hf:owner/repo/sub/folder[@revision]` → `<hub>/owner/repo/resolve/<revision>/sub/folder/` (the repository part
+ * resolved by hubFolderUrl, as model repositories are). Throws HubRepoIdError for a malformed repository.
+ */
+export function hubSaeFolderUrl(path: string, hub: string = DEFAULT_HUB): string {
+  let rest = path.slice(HUB_PREFIX.length).trim().replace(/\/+$/, '');
+  let revision = '';
+  const at = rest.lastIndexOf('@');
+  if (at > rest.lastIndexOf('/')) {
+    revision = rest.slice(at);
+    rest = rest.slice(0, at);
+  }
+  const [owner = '', name = '', ...sub] = rest.split('/');
+  const repo = hubFolderUrl(`${owner}/${name}${revision}`, hub);
+  return repo + sub.filter((s) => s !== '').map(encodeURIComponent).map((s) => `${s}/`).join('');
+}
+
+/** The SAE folder to load: an external SAE's own folder, else `sae/<hook>/` inside the model folder. */
 export function saeFolder(model: ModelEntry, saeId: string): string {
+  if (saeId.startsWith(HUB_PREFIX)) return hubSaeFolderUrl(saeId);
+  if (isExternalSae(saeId)) return saeId.endsWith('/') ? saeId : `${saeId}/`;
   return `${model.folder}sae/${saeId}/`;
 }
 
@@ -94,15 +122,27 @@ async function exists(url: string): Promise<boolean> {
 }
 
 /**
+ * The residual-stream SAE folders a model folder can hold under `sae/`, by the hook names SAELens publishes them
+ * under: `blocks.{L}.hook_resid_post` (the residual after block L) and `blocks.{L}.hook_resid_pre` for L >= 1 (the
+ * residual entering block L, i.e. after block L-1; gpt2-small-res-jb uses these). Block 0's resid_pre is the
+ * embedding output, which is not instrumented.
+ */
+export function residualHookCandidates(layers: number): string[] {
+  const n = Math.min(64, Math.max(0, layers));
+  const post = Array.from({ length: n }, (_, i) => `blocks.${i}.hook_resid_post`);
+  const pre = Array.from({ length: Math.max(0, n - 1) }, (_, i) => `blocks.${i + 1}.hook_resid_pre`);
+  return [...post, ...pre];
+}
+
+/**
  * The SAE folders a model folder holds, as hook names. A static server cannot list `sae/`, so this reads the layer
- * count from config.json and probes `sae/blocks.<i>.hook_resid_post/cfg.json` for each layer.
+ * count from config.json and probes `sae/<hook>/cfg.json` for each candidate (see residualHookCandidates).
  */
 export async function discoverSaes(modelFolderUrl: string): Promise<string[]> {
   const response = await fetch(new URL('config.json', modelFolderUrl));
   if (!response.ok) throw new Error(`config.json: HTTP ${response.status} from ${response.url}`);
   const config = (await response.json()) as Record<string, unknown>;
-  const layers = Number(config.n_layer ?? config.num_hidden_layers ?? 0);
-  const hooks = Array.from({ length: Math.min(64, Math.max(0, layers)) }, (_, i) => `blocks.${i}.hook_resid_post`);
+  const hooks = residualHookCandidates(Number(config.n_layer ?? config.num_hidden_layers ?? 0));
   const found = await Promise.all(hooks.map((h) => exists(new URL(`sae/${h}/cfg.json`, modelFolderUrl).href)));
   return hooks.filter((_, i) => found[i]);
 }
@@ -111,9 +151,11 @@ export async function discoverSaes(modelFolderUrl: string): Promise<string[]> {
 export { exists as folderFileExists };
 
 export async function locateSae(modelFolderUrl: string, preferred: string): Promise<string> {
+  // An SAE from elsewhere is loaded as given: the engine's load says what is wrong with it, if anything.
+  if (isExternalSae(preferred)) return preferred;
   if (await exists(new URL(`sae/${preferred}/cfg.json`, modelFolderUrl).href)) return preferred;
   const found = await discoverSaes(modelFolderUrl);
-  if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json)`);
+  if (found.length === 0) throw new Error(`no SAE under ${modelFolderUrl}sae/ (looked for blocks.<layer>.hook_resid_post/cfg.json and blocks.<layer>.hook_resid_pre/cfg.json)`);
   return found[0];
 }
 

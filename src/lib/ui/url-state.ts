@@ -23,7 +23,7 @@ export interface DecodeResult {
   present: boolean;
 }
 
-const KEYS = ['v', 'm', 's', 'p', 'ps', 'ls', 'cp', 'n', 't', 'tp', 'seed', 'pos', 'sel', 'w'] as const;
+const KEYS = ['v', 'm', 's', 'p', 'pm', 'ps', 'ls', 'cp', 'n', 't', 'tp', 'seed', 'pos', 'sp', 'sel', 'w'] as const;
 
 function num(x: number): string {
   return String(Number(x.toFixed(4)));
@@ -75,6 +75,8 @@ export function encodeExperiment(e: Experiment): string {
   if (s.topP !== d.sampling.topP) parts.push(['tp', num(s.topP)]);
   parts.push(['seed', String(s.seed)]);
   if (e.positions === 'generated') parts.push(['pos', 'g']);
+  if (e.steerSpecial) parts.push(['sp', '1']);
+  if (e.promptMode === 'chat') parts.push(['pm', 'c']);
   if (e.selectedLatent !== null) parts.push(['sel', String(e.selectedLatent)]);
   if (e.watch) parts.push(['w', `${encodeName(e.watch.personaId)}:${num(e.watch.threshold)}`]);
   return parts.map(([k, v]) => `${k}=${v}`).join('&');
@@ -218,6 +220,12 @@ export function decodeExperiment(query: string): DecodeResult {
   const pos = text('pos');
   if (pos === 'g') experiment.positions = 'generated';
   else if (pos !== undefined && pos !== 'a') warnings.push(`Ignored positions "${pos}".`);
+  const sp = text('sp');
+  if (sp === '1') experiment.steerSpecial = true;
+  else if (sp !== undefined && sp !== '0') warnings.push(`Ignored special-token steering "${sp}".`);
+  const pm = text('pm');
+  if (pm === 'c') experiment.promptMode = 'chat';
+  else if (pm !== undefined && pm !== 't') warnings.push(`Ignored prompt mode "${pm}".`);
 
   if (params.has('sel')) {
     const sel = parseInteger(params.get('sel'));

@@ -1,9 +1,11 @@
 // The page-side PlaygroundEngine: every call becomes a message to the engine worker, so model work never blocks
 // the UI. Same interface as the in-thread engine; typed errors arrive with their `name` intact.
 import type {
+  PromptMode,
   Analysis,
   GenerateRequest,
   GenerateResult,
+  LabEngine,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -11,8 +13,11 @@ import type {
   PlaygroundEngine,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
 } from '../engine/api';
+import { localFilesUnder } from '../runtime/localFolder';
 import {
   fromWireError,
   type EngineNotice,
@@ -33,7 +38,7 @@ interface Pending {
   onToken?: (e: TokenEvent) => void;
 }
 
-export class WorkerEngine implements PlaygroundEngine, NoticeSource {
+export class WorkerEngine implements LabEngine, NoticeSource {
   private noticeListeners = new Set<(notice: EngineNotice) => void>();
   private readonly port: Port & { terminate?: () => void };
   private nextId = 1;
@@ -98,11 +103,16 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
 
   loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, ...rest } = options;
-    return this.call({ type: 'loadModel', source: { ...source, baseUrl: absolute(source.baseUrl) }, options: rest }, { onProgress });
+    const baseUrl = absolute(source.baseUrl);
+    // A folder opened from disk lives in this page: its files (Blobs, not copied) go with the request.
+    const files = source.files ?? localFilesUnder(baseUrl);
+    return this.call({ type: 'loadModel', source: { ...source, baseUrl, ...(files ? { files } : {}) }, options: rest }, { onProgress });
   }
 
   loadSae(baseUrl: string, onProgress?: (p: Progress) => void): Promise<SaeInfo> {
-    return this.call({ type: 'loadSae', baseUrl: absolute(baseUrl) }, { onProgress });
+    const url = absolute(baseUrl);
+    const files = localFilesUnder(url);
+    return this.call({ type: 'loadSae', baseUrl: url, ...(files ? { files } : {}) }, { onProgress });
   }
 
   personas(): Promise<PersonaPreset[]> {
@@ -117,12 +127,16 @@ export class WorkerEngine implements PlaygroundEngine, NoticeSource {
     return this.call({ type: 'removePersona', personaId: id });
   }
 
-  analyse(prompt: string, topK: number): Promise<Analysis> {
-    return this.call({ type: 'analyse', prompt, topK });
+  analyse(prompt: string, topK: number, mode?: PromptMode): Promise<Analysis> {
+    return this.call({ type: 'analyse', prompt, topK, mode });
   }
 
   generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
     return this.call({ type: 'generate', request }, { onToken });
+  }
+
+  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+    return this.call({ type: 'textStats', texts, options }, { onProgress });
   }
 
   cancel(): void {

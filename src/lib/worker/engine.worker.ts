@@ -4,6 +4,10 @@
 import type { PlaygroundEngine } from '../engine/api';
 import { serveEngine } from './server';
 import type { Port } from './protocol';
+import { installLocalFolderFetch } from '../runtime/localFolder';
+
+// Folders opened from disk: the page hands their files over with each load (server.ts registers them here).
+installLocalFolderFetch();
 
 const modules = import.meta.glob<Record<string, unknown>>('../engine/playground.ts');
 

@@ -1,6 +1,7 @@
 // The typed message protocol between the page (client.ts) and the engine worker (engine.worker.ts). Requests
 // carry an id; every reply names the request it belongs to. Callbacks (progress, tokens) become messages.
 import type {
+  PromptMode,
   Analysis,
   DeviceInfo,
   GenerateRequest,
@@ -11,17 +12,20 @@ import type {
   PersonaPreset,
   Progress,
   SaeInfo,
+  TextStats,
+  TextStatsOptions,
   TokenEvent,
 } from '../engine/api';
 
 export type EngineRequest =
   | { id: number; type: 'loadModel'; source: ModelSource; options: Omit<LoadModelOptions, 'onProgress'> }
-  | { id: number; type: 'loadSae'; baseUrl: string }
+  | { id: number; type: 'loadSae'; baseUrl: string; files?: Record<string, Blob> }
   | { id: number; type: 'personas' }
   | { id: number; type: 'definePersona'; persona: PersonaPreset }
   | { id: number; type: 'removePersona'; personaId: string }
-  | { id: number; type: 'analyse'; prompt: string; topK: number }
+  | { id: number; type: 'analyse'; prompt: string; topK: number; mode?: PromptMode }
   | { id: number; type: 'generate'; request: GenerateRequest }
+  | { id: number; type: 'textStats'; texts: string[]; options: TextStatsOptions }
   | { id: number; type: 'dispose' }
   | { type: 'cancel' };
 
@@ -34,6 +38,7 @@ export interface EngineResults {
   removePersona: void;
   analyse: Analysis;
   generate: GenerateResult;
+  textStats: TextStats[];
   dispose: void;
 }
 

@@ -24,7 +24,7 @@ export async function waitForModel(page: Page): Promise<void> {
 
 export async function waitForAnalysis(page: Page): Promise<void> {
   await waitForModel(page);
-  await expect(page.getByTestId('token-strip').locator('[data-coloured=true]').first()).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('token-strip').locator('[data-coloured=true]').first()).toBeVisible({ timeout: 180_000 });
 }
 
 export async function promptTokens(page: Page): Promise<string[]> {

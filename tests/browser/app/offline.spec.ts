@@ -1,6 +1,7 @@
 // After one visit the service worker has the app shell and the model: with the network off, a reload still works.
 import { expect, test } from '@playwright/test';
-import { appUrl, generate, promptTokens, setSampling, waitForAnalysis } from './helpers';
+import { readdirSync, readFileSync } from 'node:fs';
+import { appUrl, generate, MODEL, promptTokens, setSampling, waitForAnalysis } from './helpers';
 
 test('with the network switched off after one visit, a reload still works', async ({ page, context }) => {
   test.slow();
@@ -19,5 +20,17 @@ test('with the network switched off after one visit, a reload still works', asyn
   await setSampling(page, 6, 3);
   const out = await generate(page);
   expect(out.baseline.length).toBeGreaterThan(0);
+
+  // The open card's examples file was fetched on the first visit, so the service worker has it offline; a card whose
+  // file was never fetched says so instead of showing nothing.
+  await expect(page.getByTestId('feature-examples')).toBeVisible();
+  const sae = readdirSync(`models/${MODEL}/sae`)[0];
+  const perFile: number = JSON.parse(readFileSync(`models/${MODEL}/sae/${sae}/features.json`, 'utf8')).examples.per_file;
+  const shownFile = Math.floor(Number(await page.getByTestId('feature-card').getAttribute('data-latent')) / perFile);
+  const ids = await page.getByTestId('top-features').getByTestId('feature-item').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-latent'))));
+  const other = ids.find((id) => Math.floor(id / perFile) !== shownFile);
+  expect(other).toBeDefined();
+  await page.locator(`[data-testid=top-features] [data-latent="${other}"]`).click();
+  await expect(page.getByTestId('examples-error')).toContainText('offline');
   await context.setOffline(false);
 });

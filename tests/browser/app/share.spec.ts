@@ -42,7 +42,8 @@ test('a reload keeps the prompt and the sliders', async ({ page }) => {
   await page.getByTestId('prompt').fill('Words I typed myself');
   const strength = await setPersona(page, persona, 'max');
   await page.getByTestId('temperature').fill('0.5');
-  await page.waitForTimeout(600);
+  // The experiment reaches the URL (and local storage) once the debounced sync has run.
+  await expect(page).toHaveURL(/[?&]t=0\.5(&|$)/);
   await page.reload();
   await expect(page.getByTestId('prompt')).toHaveValue('Words I typed myself');
   await waitForModel(page);

@@ -53,6 +53,14 @@ test.describe('SAE kernels vs TypeScript reference', () => {
     });
   }
 
+  test('SAELens scaling factors (norm factor, per-latent finetuning factor) on the GPU kernels and the reference', async ({ page }) => {
+    const r = await page.evaluate(() => (window as any).harness.sae.scalingFactorsCase());
+    for (const key of ['gpuEncodeRel', 'gpuDecodeRel', 'gpuSteerRel', 'refEncodeRel', 'refDecodeRel', 'refSteerRel']) expect(r[key], key).toBeLessThanOrEqual(TOL);
+    expect(r.nonzero).toBeGreaterThan(0);
+    // Ignoring the factors would be far off: the check can fail.
+    expect(r.unscaledDecodeRel).toBeGreaterThan(0.1);
+  });
+
   test('each SAE format gives identical encodings on the GPU', async ({ page }) => {
     for (const arch of ['topk', 'jumprelu'] as const) {
       const r = await page.evaluate((a) => (window as any).harness.sae.formatsAgree(a), arch);

@@ -20,7 +20,7 @@ test.each(['voices', 'voices-smoke'].filter((d) => existsSync(`${MODELS}/${d}/go
   for (const p of g.prompts) {
     const ids = t.encode(p.text);
     expect(ids).toEqual(p.ids);
-    const pieces = ids.map((_: number, i: number) => t.pieceAt(ids, i)).join('');
+    const pieces = t.pieces(ids).join('');
     expect(pieces).toBe(t.decode(ids));
   }
 });

@@ -1,5 +1,8 @@
 // Random SAEs and writers that lay them out exactly as each publisher does (file names, key names, shapes), used
 // by the unit tests and, through tests/harness/sae.ts, by the browser tests.
+import { zipSync } from 'fflate';
+import { SaeFormatError } from '../../../src/lib/sae/errors';
+import type { SaeFolderReader } from '../../../src/lib/sae/remote';
 import { writeSafetensors, type SafetensorsDtype } from '../../../src/lib/sae/safetensors';
 import type { SaeFiles } from '../../../src/lib/sae/formats';
 import type { SaeArchitecture, SaeWeights } from '../../../src/lib/sae/types';
@@ -130,5 +133,79 @@ export function sparsifyFiles(sae: SaeWeights): SaeFiles {
       W_dec: { dtype: 'F32', shape: [dSae, dIn], data: sae.wDec },
       b_dec: { dtype: 'F32', shape: [dIn], data: sae.bDec },
     }),
+  };
+}
+
+/** One .npy file as numpy writes it (format 1.0: magic, version, u16 header length, dict header padded to 64). */
+export function npyFile(data: Float32Array, shape: number[]): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+/** Gemma Scope 1's params.npz (np.savez: a stored zip of W_enc.npy, W_dec.npy, b_enc.npy, b_dec.npy, threshold.npy). */
+export function gemmaScopeNpz(sae: SaeWeights, compressed = false): Uint8Array {
+  const { dIn, dSae } = sae.config;
+  return zipSync(
+    {
+      'W_enc.npy': npyFile(sae.wEnc, [dIn, dSae]),
+      'W_dec.npy': npyFile(sae.wDec, [dSae, dIn]),
+      'b_enc.npy': npyFile(sae.bEnc, [dSae]),
+      'b_dec.npy': npyFile(sae.bDec, [dIn]),
+      'threshold.npy': npyFile(sae.threshold!, [dSae]),
+    },
+    { level: compressed ? 6 : 0 },
+  );
+}
+
+/** Gemma Scope 2's params.safetensors (lower-case keys, as google/gemma-scope-2-* publish them). */
+export function gemmaScope2Params(sae: SaeWeights): Uint8Array {
+  const { dIn, dSae } = sae.config;
+  return writeSafetensors({
+    w_enc: { dtype: 'F32', shape: [dIn, dSae], data: sae.wEnc },
+    w_dec: { dtype: 'F32', shape: [dSae, dIn], data: sae.wDec },
+    b_enc: { dtype: 'F32', shape: [dSae], data: sae.bEnc },
+    b_dec: { dtype: 'F32', shape: [dIn], data: sae.bDec },
+    threshold: { dtype: 'F32', shape: [dSae], data: sae.threshold! },
+  });
+}
+
+/** SAELens sae_weights.safetensors with the upper-case keys every SAELens version writes, plus any extra tensors. */
+export function saeLensWeights(sae: SaeWeights, extra: Record<string, { shape: number[]; data: Float32Array }> = {}): Uint8Array {
+  const { dIn, dSae } = sae.config;
+  const tensors: Parameters<typeof writeSafetensors>[0] = {
+    W_enc: { dtype: 'F32', shape: [dIn, dSae], data: sae.wEnc },
+    W_dec: { dtype: 'F32', shape: [dSae, dIn], data: sae.wDec },
+    b_enc: { dtype: 'F32', shape: [dSae], data: sae.bEnc },
+    b_dec: { dtype: 'F32', shape: [dIn], data: sae.bDec },
+  };
+  if (sae.threshold) tensors.threshold = { dtype: 'F32', shape: [dSae], data: sae.threshold };
+  for (const [name, t] of Object.entries(extra)) tensors[name] = { dtype: 'F32', ...t };
+  return writeSafetensors(tensors);
+}
+
+/** An SAE folder held in memory (file name → bytes), read through the same reader interface as HTTP folders. */
+export function memoryFolder(location: string, files: Record<string, Uint8Array | object>): SaeFolderReader {
+  const bytes = (name: string) => {
+    const f = files[name];
+    if (f === undefined) return undefined;
+    return f instanceof Uint8Array ? f : new TextEncoder().encode(JSON.stringify(f));
+  };
+  return {
+    location,
+    async optional(name) {
+      return bytes(name);
+    },
+    async required(name, expected) {
+      const b = bytes(name);
+      if (!b) throw new SaeFormatError(`${location}${name} is not there: expected ${expected}.`);
+      return b;
+    },
   };
 }

@@ -72,8 +72,13 @@ describe('SAE format loaders', () => {
     expect(Math.hypot(...rescale)).toBeCloseTo(Math.sqrt(dIn), 4);
     const ln = saeReference.preprocess(cfgOf({ normalize_activations: 'layer_norm' }), x, 1);
     expect(ln.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 4);
-    const scaled = saeReference.preprocess(cfgOf({ normalize_activations: 'expected_average_only_in', scaling_factor: 0.5 }), x, 1);
-    expect(scaled[3]).toBeCloseTo(x[3] * 0.5, 6);
+    // expected_average_only_in with a saved factor is folded into the weights as SAELens does
+    // (fold_activation_norm_scaling_factor): encoding x equals encoding 0.5·x with the unfolded weights.
+    const files = saeLensV6Files(sae);
+    const folded = loadSae({ ...files, cfg: { ...files.cfg, normalize_activations: 'expected_average_only_in', scaling_factor: 0.5 } });
+    expect(folded.config.normalizeActivations).toBe('none');
+    const half = x.map((v) => v * 0.5);
+    expect(maxRelDiff(saeReference.encode(folded, x, 5), saeReference.encode(sae, half, 5))).toBeLessThan(1e-5);
     expect(cfgOf({ model_from_pretrained_kwargs: { center_writing_weights: true } }).centerResidual).toBe(true);
     expect(cfgOf({ metadata: { hook_name: 'blocks.1.hook_resid_post', model_from_pretrained_kwargs: { center_writing_weights: true } } }).centerResidual).toBe(true);
     expect(cfgOf({}).centerResidual).toBe(false);

@@ -37,6 +37,26 @@ describe('personas', () => {
     expect(() => parsePersonasJson({ ...raw, personas: [{ ...raw.personas[1], latents: [{ latent: 10, coefficient: 1 }] }] }, shape)).toThrow(SteeringSpecError);
   });
 
+  it('reads the monitor calibration the persona bars are drawn on, and ignores an unusable one', () => {
+    const base = { id: 'a', name: 'A', latents: [{ latent: 2, coefficient: 1 }], default_use: 'latents' };
+    const [ok, none, flat, bad] = parsePersonasJson(
+      {
+        d_model: 4,
+        personas: [
+          { ...base, monitor: { own_mean: 6.96, others_mean: -3.62, own_sentences: 60 } },
+          { ...base, id: 'b' },
+          { ...base, id: 'c', monitor: { own_mean: 1, others_mean: 1 } },
+          { ...base, id: 'd', monitor: { own_mean: '6' } },
+        ],
+      },
+      shape,
+    );
+    expect(ok.monitor).toEqual({ ownMean: 6.96, othersMean: -3.62 });
+    expect(none.monitor).toBeUndefined();
+    expect(flat.monitor).toBeUndefined();
+    expect(bad.monitor).toBeUndefined();
+  });
+
   it('rejects latents ≥ d_sae, wrong-size vectors and wrong layers', () => {
     expect(() => validatePersona(persona(), shape)).not.toThrow();
     expect(() => validatePersona(persona({ latents: [{ latent: 10, coefficient: 1 }] }), shape)).toThrow(/latent 10, but the SAE has latents 0\.\.9/);

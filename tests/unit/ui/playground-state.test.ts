@@ -32,7 +32,10 @@ class ScriptedEngine implements PlaygroundEngine {
     if (source.baseUrl.includes('missing')) throw new Error('config.json: HTTP 404');
     return { name: 'voices', modelType: 'gpt2', nLayer: 4, dModel: 8, vocabSize: 10, contextLength: 64, device: { backend: 'wasm' as const, fallbackReason: 'no WebGPU' } };
   }
-  async loadSae() {
+  saeLoads: string[] = [];
+  async loadSae(url: string) {
+    this.saeLoads.push(url);
+    if (url.includes('GPT2-Small')) return { hookName: 'blocks.8.hook_resid_pre', layer: 7, dIn: 8, dSae: 32, architecture: 'standard', warnings: ['Norm scaling factor not saved: test'], notes: [] };
     return { hookName: 'blocks.1.hook_resid_post', layer: 1, dIn: 8, dSae: 32, architecture: 'topk' };
   }
   async personas(): Promise<PersonaPreset[]> {
@@ -75,6 +78,20 @@ function make() {
 }
 
 describe('Playground state', () => {
+  it('an SAE from the hub, independent of the model: loaded from its own folder, kept in the link, its warnings shown', async () => {
+    const { engine, pg } = make();
+    const hf = 'hf:jbloom/GPT2-Small-SAEs-Reformatted/blocks.8.hook_resid_pre';
+    expect(await pg.loadModel('voices', hf)).toBe(true);
+    expect(engine.saeLoads.at(-1)).toBe('https://huggingface.co/jbloom/GPT2-Small-SAEs-Reformatted/resolve/main/blocks.8.hook_resid_pre/');
+    expect(pg.experiment.sae).toBe(hf);
+    expect(decodeURIComponent(pg.query)).toContain(`s=${hf}`);
+    expect(pg.notices.map((n) => `${n.kind}: ${n.message}`)).toContain('warning: SAE blocks.8.hook_resid_pre: Norm scaling factor not saved: test');
+    // The model's own sae/ stays the default.
+    const other = make();
+    await other.pg.loadModel('voices');
+    expect(other.engine.saeLoads.at(-1)).toBe('https://example.org/app/models/voices/sae/blocks.1.hook_resid_post/');
+  });
+
   it('loads the model by absolute URL, analyses the prompt and picks the strongest latent to colour', async () => {
     const { engine, pg } = make();
     await pg.start();
@@ -146,6 +163,10 @@ describe('Playground state', () => {
     pg.experiment.sampling.seed = 7;
     const r = pg.request();
     expect(r.withBaseline).toBe(true);
+    expect(r.steering.special).toBe(false);
+    pg.experiment.steerSpecial = true;
+    expect(pg.request().steering.special).toBe(true);
+    pg.experiment.steerSpecial = false;
     expect(r.sampling.seed).toBe(7);
     expect(r.steering.terms).toEqual([
       { kind: 'persona', personaId: 'preacher', strength: 1.5 },

@@ -18,6 +18,7 @@ function busy(): Experiment {
   e.custom = [{ id: 'u1', name: 'My: persona, "quoted"; / odd', latents: [{ latent: 12, coefficient: 1.5 }, { latent: 40, coefficient: -2 }] }];
   e.sampling = { maxNewTokens: 64, temperature: 0, topP: 0.5, seed: 123456 };
   e.positions = 'generated';
+  e.steerSpecial = true;
   e.selectedLatent = 99;
   e.watch = { personaId: 'preacher', threshold: 0.75 };
   return e;
@@ -52,6 +53,17 @@ describe('URL codec', () => {
     e.personas = [{ personaId: 'preacher', strength: 1.5 }];
     e.prompt = 'In the beginning';
     expect(encodeExperiment(e)).toBe('v=1&p=In+the+beginning&ps=preacher:1.5&seed=42');
+  });
+
+  it('keeps the special-token steering switch as sp=1 and warns about other values', () => {
+    const e = defaultExperiment();
+    e.steerSpecial = true;
+    expect(encodeExperiment(e)).toContain('&sp=1');
+    expect(encodeExperiment(defaultExperiment())).not.toContain('sp=');
+    expect(decodeExperiment('?v=1&sp=1').experiment.steerSpecial).toBe(true);
+    const bad = decodeExperiment('?v=1&sp=yes');
+    expect(bad.experiment.steerSpecial).toBeUndefined();
+    expect(bad.warnings).toEqual(['Ignored special-token steering "yes".']);
   });
 
   it('reports no experiment for an empty or unrelated query', () => {

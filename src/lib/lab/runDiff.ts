@@ -1,0 +1,94 @@
+// Runs a model diff on an engine of its own: model A then model B (B's load frees A), then the engine is disposed,
+// so the two models are in memory only while the diff runs and never beside the playground's model for longer.
+import type { LabEngine, TextStats } from '../engine/api';
+import { diffLatents, type LatentDiff } from './diff';
+import { checkPair, type ModelPair } from './models';
+
+export interface DiffProgress {
+  /** Prompts read so far over both models, of `total` (= 2 × prompts). */
+  done: number;
+  total: number;
+  stage: string;
+  /** Estimated milliseconds left, from the pace of the prompts read so far (null before the first). */
+  etaMs: number | null;
+}
+
+export interface DiffOutcome {
+  pair: ModelPair;
+  prompts: string[];
+  dSae: number;
+  diffs: LatentDiff[];
+  /** Tokens per prompt (same for both models). */
+  tokens: string[][];
+  complete: boolean;
+  /** Milliseconds spent reading prompts (both models), loads excluded. */
+  readMs: number;
+}
+
+export interface DiffHooks {
+  onProgress?: (p: DiffProgress) => void;
+  /** Whether a model is held by the diff's engine now (for the page's "models in memory"). */
+  onModels?: (loaded: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Checks widths first (`LabWidthMismatchError` before any load), then reads `prompts` with both models. Aborting
+ * the signal disposes the engine at once (its worker ends; both models are released) and rejects with a
+ * `CancelledError`.
+ */
+export async function runModelDiff(createEngine: () => LabEngine, pair: ModelPair, prompts: string[], hooks: DiffHooks = {}): Promise<DiffOutcome> {
+  const shape = await checkPair(pair);
+  const latentsPerToken = shape.saeK ?? 128;
+  const engine = createEngine();
+  let disposed: Promise<void> | null = null;
+  const dispose = () => (disposed ??= engine.dispose().catch(() => undefined).then(() => hooks.onModels?.(0)));
+  const cancelled = () => Object.assign(new Error('The diff was cancelled; both models were released.'), { name: 'CancelledError' });
+  const onAbort = () => void dispose();
+  hooks.signal?.addEventListener('abort', onAbort);
+  const total = prompts.length * 2;
+  let readStart = 0;
+  let readMs = 0;
+  let done = 0;
+  const report = (stage: string) => {
+    const elapsed = readMs + (readStart ? performance.now() - readStart : 0);
+    hooks.onProgress?.({ done, total, stage, etaMs: done > 0 ? (elapsed / done) * (total - done) : null });
+  };
+  try {
+    const read = async (which: 'A' | 'B', offset: number): Promise<{ stats: TextStats[]; dSae: number }> => {
+      const m = which === 'A' ? pair.a : pair.b;
+      report(`Loading model ${which} (${m.label})`);
+      await engine.loadModel({ baseUrl: m.folder, onnxFile: m.onnxFile }, { backend: 'auto', quickStart: false });
+      hooks.onModels?.(1);
+      const sae = await engine.loadSae(pair.sae);
+      if (hooks.signal?.aborted) throw cancelled();
+      readStart = performance.now();
+      const stats = await engine.textStats(prompts, { skipFirst: false, latentsPerToken }, (p) => {
+        done = offset + (p.loaded ?? 0);
+        report(`Reading prompts with model ${which}`);
+      });
+      readMs += performance.now() - readStart;
+      readStart = 0;
+      return { stats, dSae: sae.dSae };
+    };
+    const a = await read('A', 0);
+    const b = await read('B', prompts.length);
+    if (hooks.signal?.aborted) throw cancelled();
+    const diffs = diffLatents(a.stats, b.stats, a.dSae);
+    return {
+      pair,
+      prompts,
+      dSae: a.dSae,
+      diffs,
+      tokens: a.stats.map((s) => s.tokens.map((t) => t.text)),
+      complete: [...a.stats, ...b.stats].every((s) => s.complete),
+      readMs,
+    };
+  } catch (error) {
+    if (hooks.signal?.aborted) throw cancelled();
+    throw error;
+  } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
+    await dispose();
+  }
+}
