@@ -3,6 +3,7 @@
 // outside these layouts gets one typed error that lists its inputs and what we can drive.
 import type { GraphIO, GraphProto, TensorSpec } from '../graph';
 import { MergedDecoderError, UnsupportedGraphError } from './errors';
+import { f16BitsToFloat } from '../sae/safetensors';
 
 /** ORT tensor types we feed or read. */
 export type FeedType = 'int64' | 'int32' | 'float32' | 'float16' | 'bool';
@@ -133,19 +134,9 @@ function kvPair(name: string): KvPair | undefined {
   return undefined;
 }
 
-/** float16 bits → number (IEEE 754 binary16). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
 /** A float16 tensor's data (Uint16Array bits, or Float16Array where the browser has it) as float32. */
 export function halfsToFloats(data: ArrayLike<number>): Float32Array {
-  if (data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
+  if (data instanceof Uint16Array) return Float32Array.from(data, f16BitsToFloat);
   return Float32Array.from(data);
 }
 

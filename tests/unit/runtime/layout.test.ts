@@ -7,7 +7,7 @@ import { describeIO, parseModel } from '../../../src/lib/graph';
 import { createDecoder } from '../../../src/lib/runtime/decoder';
 import { readConfig } from '../../../src/lib/runtime/config';
 import { generate } from '../../../src/lib/runtime/generate';
-import { readDecoderLayout, halfToFloat } from '../../../src/lib/runtime/layout';
+import { readDecoderLayout, halfsToFloats } from '../../../src/lib/runtime/layout';
 import { readTensor } from '../../../src/lib/runtime/session';
 import { GREEDY } from '../../../src/lib/runtime/sampling';
 import type { OrtApi } from '../../../src/lib/runtime/ort-types';
@@ -44,7 +44,7 @@ test('merged and undriveable graphs are typed errors listing the inputs and what
 });
 
 test('float16 bits decode as IEEE binary16', () => {
-  expect([0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x0000].map(halfToFloat)).toEqual([1, -2, 65504, 2 ** -24, Infinity, 0]);
+  expect([...halfsToFloats(Uint16Array.of(0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x0000))]).toEqual([1, -2, 65504, 2 ** -24, Infinity, 0]);
 });
 
 describe('fp16 export on the CPU', () => {
