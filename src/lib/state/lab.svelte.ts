@@ -203,7 +203,8 @@ export class Lab {
       latents: [],
       vector: Float32Array.from(p.vector),
       defaultUse: 'vector',
-      strength: p.strength,
+      // Plain copies: stored personas are reactive proxies, which cannot cross to the engine worker.
+      strength: { min: p.strength.min, max: p.strength.max, recommended: p.strength.recommended },
       source: 'user',
     };
   }
