@@ -234,6 +234,8 @@ export interface TextStatsOptions {
   skipFirst: boolean;
   /** Latents reported per token (sparse rows, sorted descending); the SAE's k gives all of a TopK SAE's. */
   latentsPerToken: number;
+  /** Read the residual back for `residualSum`/`residualNormSum` (default true; a model diff needs only latents). */
+  residual?: boolean;
 }
 
 /** One text's statistics at the SAE layer. */
@@ -241,7 +243,7 @@ export interface TextStats {
   tokens: TokenText[];
   /** First position counted in the residual sums (1 with `skipFirst`, else 0). */
   start: number;
-  /** Sum of the residual over the counted positions [dIn]. */
+  /** Sum of the residual over the counted positions [dIn] (zeros with `residual: false`). */
   residualSum: Float64Array;
   /** Sum of the residual's L2 norm over the counted positions. */
   residualNormSum: number;

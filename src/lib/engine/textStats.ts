@@ -55,12 +55,12 @@ export async function computeTextStats(
       onStep: async (event: StepEvent) => {
         const captured = event.captures.get(layer)!;
         const [residual, r] = await Promise.all([
-          captured.read(),
+          options.residual === false ? Promise.resolve(null) : captured.read(),
           backend.analyse(captured, { offset: 0, rowStride: T * dIn, tokensPerRow: T, tokens: T }, k, { reconstruction: false }),
         ]);
         const residualSum = new Float64Array(dIn);
         let residualNormSum = 0;
-        for (let t = start; t < T; t++) {
+        for (let t = start; t < T && residual; t++) {
           let sq = 0;
           for (let j = 0; j < dIn; j++) {
             const x = residual[t * dIn + j];

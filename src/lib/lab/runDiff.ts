@@ -63,7 +63,7 @@ export async function runModelDiff(createEngine: () => LabEngine, pair: ModelPai
       const sae = await engine.loadSae(pair.sae);
       if (hooks.signal?.aborted) throw cancelled();
       readStart = performance.now();
-      const stats = await engine.textStats(prompts, { skipFirst: false, latentsPerToken }, (p) => {
+      const stats = await engine.textStats(prompts, { skipFirst: false, latentsPerToken, residual: false }, (p) => {
         done = offset + (p.loaded ?? 0);
         report(`Reading prompts with model ${which}`);
       });

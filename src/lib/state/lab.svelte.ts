@@ -168,6 +168,8 @@ export class Lab {
     if (!pg.loadedModel || !sae) return;
     const entry = resolveModel(pg.loadedModel);
     this.pairs = await modelPairs(absoluteFolder(entry.folder, document.baseURI), sae, entry.name);
+    // The picker shows the pair that will run: the linked one when this folder offers it, else the first.
+    if (!this.pairs.some((p) => p.id === this.view.pair)) this.view.pair = this.pairs[0]?.id ?? null;
   }
 
   /** Re-defines the lab's saved personas on the playground's engine (after a load or a reload) and shows them. */
@@ -201,7 +203,8 @@ export class Lab {
       latents: [],
       vector: Float32Array.from(p.vector),
       defaultUse: 'vector',
-      strength: p.strength,
+      // Plain copies: stored personas are reactive proxies, which cannot cross to the engine worker.
+      strength: { min: p.strength.min, max: p.strength.max, recommended: p.strength.recommended },
       source: 'user',
     };
   }

@@ -22,8 +22,9 @@ export function syncLab(lab: Lab, pg: Playground, delayMs = 250): () => void {
       const ids = new Set(pg.presets.map((p) => p.id));
       if (pg.phase === 'ready') untrack(() => lab.prune(ids));
     });
+    // After the playground is ready: its load ends by replacing the presets, which would hide ours if we went first.
     $effect(() => {
-      if (pg.sae && pg.loadedModel) {
+      if (pg.phase === 'ready' && pg.sae && pg.loadedModel) {
         void lab.restorePersonas();
         void lab.refreshPairs().catch(() => undefined);
       }

@@ -149,3 +149,15 @@ test('the embed shows a diff result carried by its link, labelled from the model
   await expect(rows.first()).toContainText(features.latents[878].label, { timeout: 180_000 });
   await expect(page.getByTestId('diff-run')).toBeVisible();
 });
+
+test('the lab fits a phone: no sideways scrolling on any of its tabs', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openLab(page);
+  for (const tab of ['diff', 'vector', 'audit']) {
+    const button = page.getByTestId(`lab-tab-${tab}`);
+    if ((await button.getAttribute('aria-selected')) !== 'true') await button.click();
+    await expect(page.getByTestId(`lab-tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.getByTestId('lab').screenshot({ path: `test-results/screenshots/lab-${tab}-phone.png` });
+  }
+});

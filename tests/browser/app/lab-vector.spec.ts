@@ -2,7 +2,7 @@
 // the other voices give the same vector as the lab's code computes on the CPU for the same texts (harness, WASM), and
 // saving it gives a slider that survives a reload. The full claim — all 40 windows per voice, cosine ≥ 0.99 with
 // personas.json for every voice — is tests/browser/engine/lab-vector.spec.ts: 51,200 tokens through SwiftShader's
-// emulated GPU do not fit a test on this CPU-only machine, so the page here reads 4 windows per voice.
+// emulated GPU do not fit a test on this CPU-only machine, so the page here reads 2 windows per voice.
 import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import { appUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
@@ -10,7 +10,7 @@ import { cosine, personaWindows } from '../persona-windows';
 
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
 const SAE = 'models/voices/sae/blocks.1.hook_resid_post';
-const PER_VOICE = 4;
+const PER_VOICE = 2;
 
 test('the page\'s persona vector equals the lab code on the same texts; saved, it gets a slider that survives a reload', async ({ page, browser }) => {
   test.skip(MODEL !== 'voices' || !existsSync(`${SAE}/personas.json`), 'needs the full Voices model');
