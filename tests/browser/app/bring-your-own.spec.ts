@@ -69,7 +69,7 @@ test('a model folder dropped onto the model picker loads with its own SAE; loose
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'loading');
   await waitForAnalysis(page);
   // The folder's own name (from the directory entry) names its local-folder:// URL.
-  expect(decodeURIComponent(page.url())).toMatch(new RegExp(`[?&]m=local-folder://${MODEL}-`));
+  await expect.poll(() => decodeURIComponent(page.url())).toMatch(new RegExp(`[?&]m=local-folder://${MODEL}-`));
   await expect(page.getByTestId('sae-select')).toHaveValue('blocks.1.hook_resid_post');
 });
 
@@ -79,7 +79,7 @@ test('an SAE folder dropped onto the model picker loads for the current model', 
   await dropOnPicker(page, [SAE_DIR]);
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'loading');
   await waitForAnalysis(page);
-  const url = decodeURIComponent(page.url());
-  expect(url).toMatch(/[?&]s=local-folder:\/\/blocks\.1\.hook_resid_post-/);
-  expect(url).not.toMatch(/[?&]m=local-folder/);
+  // The link follows through a debounced sync: wait for it to carry the SAE folder.
+  await expect.poll(() => decodeURIComponent(page.url())).toMatch(/[?&]s=local-folder:\/\/blocks\.1\.hook_resid_post-/);
+  expect(decodeURIComponent(page.url())).not.toMatch(/[?&]m=local-folder/);
 });

@@ -39,9 +39,11 @@ test('Gemma 3 270M IT + Gemma Scope 2: the picker shows the download size from t
   await page.getByTestId('model-load').click();
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'loading');
   await waitForModel(page);
-  const url = decodeURIComponent(page.url());
-  expect(url).toContain('m=hf:onnx-community/gemma-3-270m-it-ONNX');
-  expect(url).toContain('s=hf:google/gemma-scope-2-270m-it/resid_post/layer_12_width_16k_l0_medium');
+  // The link follows the experiment through a debounced sync: wait for it to carry the pair, not for a duration.
+  await expect
+    .poll(() => decodeURIComponent(page.url()))
+    .toContain('m=hf:onnx-community/gemma-3-270m-it-ONNX');
+  expect(decodeURIComponent(page.url())).toContain('s=hf:google/gemma-scope-2-270m-it/resid_post/layer_12_width_16k_l0_medium');
   expect(requested).toContain('GET /onnx-community/gemma-3-270m-it-ONNX/resolve/main/onnx/model.onnx_data');
   expect(requested).toContain('GET /google/gemma-scope-2-270m-it/resolve/main/resid_post/layer_12_width_16k_l0_medium/params.safetensors');
 });

@@ -98,7 +98,7 @@ test('steer with a feature (add, then clamp) and with a custom persona made from
   await expect(custom.getByTestId('persona-value')).toHaveText(/^\+1(\.0+)?$/);
   const mixed = await generate(page);
   expect(mixed.steered).not.toBe(mixed.baseline);
-  expect(page.url()).toContain('cp=');
+  await expect(page).toHaveURL(/[?&]cp=/);
 
   // A latent id beyond the SAE is refused with a message, nothing else changes.
   await page.getByTestId('custom-latents').fill('999999');
