@@ -6,20 +6,10 @@ export const name = 'Lab: model diff against two analyses';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PROMPTS = [
-  'The weather today is', 'To open the door,', 'My favourite thing about the city is',
-  'The meeting will start at', 'She picked up the phone and', 'The best way to learn a new skill is',
-  'Yesterday I went to the market and', 'When the train finally arrived,',
-  'The new laptop comes with', 'If the battery is low, the', 'Click the button to',
-  'The website was down because', 'Our team uses a spreadsheet to', 'The printer in the office',
-  'To install the app, first', 'The password must contain',
-  'A bicycle is a', 'The word carpool refers to', 'Football is a game in which',
-  'A refrigerator keeps food', 'The museum is famous for', 'Coffee is made from',
-  'The traffic light turned', 'Plastic bottles can be',
-];
-
 export async function run({ page, model, log }) {
   await page.waitForFunction(() => window.harness?.lab);
+  // The lab's own default set (src/lib/lab/models.ts NEUTRAL_PROMPTS), so the figure is for what the page runs.
+  const PROMPTS = await page.evaluate(() => window.harness.lab.neutralPrompts);
   const hook = readdirSync(join('models', model.dir, 'sae'))[0];
   const sae = `${model.base}sae/${hook}/`;
   log(`model diff over ${PROMPTS.length} prompts: onnx/model.onnx vs onnx/model_q4.onnx`);

@@ -2,7 +2,7 @@
 // lab modules on in-thread engines, and an independent reference computed from the engine's per-prompt analyse.
 import { createPlaygroundEngine } from '../../src/lib/engine/playground';
 import { rankDiffs, type DiffMetric, type DiffOrder } from '../../src/lib/lab/diff';
-import type { ModelPair } from '../../src/lib/lab/models';
+import { NEUTRAL_PROMPTS, type ModelPair } from '../../src/lib/lab/models';
 import { personaVector } from '../../src/lib/lab/personaVector';
 import { auditRow } from '../../src/lib/lab/audit';
 import { activationAt } from '../../src/lib/lab/latents';
@@ -25,6 +25,8 @@ type Ranked = Record<DiffMetric, { latent: number; value: number }[]>;
 
 window.harness ??= {};
 window.harness.lab = {
+  /** The lab's default prompt set (the recipe's neutral prompts), for the benchmark. */
+  neutralPrompts: NEUTRAL_PROMPTS,
   /** The lab's diff (runModelDiff → textStats → diffLatents), top `n` per metric in `order`. */
   async diff(folder: string, sae: string, a: string, b: string, prompts: string[], order: DiffOrder, n: number) {
     let engines = 0;
