@@ -20,7 +20,7 @@ function captured(seed: number) {
   return { input: { read: async () => data }, data, all, last };
 }
 
-function backend(architecture: 'topk' | 'relu', legacy = false): CpuSaeBackend {
+function backend(architecture: 'topk' | 'standard', legacy = false): CpuSaeBackend {
   cpuSaeLegacy.enabled = legacy;
   const b = new CpuSaeBackend(randomSae({ dIn, dSae, architecture, k: 17, seed: 5 }));
   cpuSaeLegacy.enabled = false;
@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 describe('CpuSaeBackend', () => {
-  for (const architecture of ['topk', 'relu'] as const)
+  for (const architecture of ['topk', 'standard'] as const)
     it(`${architecture}: reconstruction off leaves top-k and monitors unchanged and skips the error`, async () => {
       const b = backend(architecture);
       const { input, all, last } = captured(1);
