@@ -3,6 +3,8 @@
 import { LanguageModel, GREEDY, hubFolderUrl, readTensor, type LanguageModelOptions } from '../../src/lib/runtime';
 import { ortWasmPaths } from '../../src/lib/runtime/ort';
 import { createPlaygroundEngine } from '../../src/lib/engine/playground';
+import { CpuSaeBackend, cpuSaeLegacy } from '../../src/lib/engine/cpuSaeBackend';
+import { fetchSae } from '../../src/lib/sae/remote';
 import { layerHint } from '../../src/lib/ui/models';
 
 interface Golden {
@@ -399,6 +401,11 @@ interface BenchOptions {
   backend?: 'webgpu' | 'wasm';
   /** SAE folder for the 'interp' subject. */
   saeUrl?: string;
+  /**
+   * 'interp' as it ran before issue 13's CPU work: the CPU SAE's full sorts and unconditional decode
+   * (`cpuSaeLegacy`), and the graph with clamp slots (a first generation that clamps reopens it with them).
+   */
+  before?: boolean;
 }
 
 interface BenchRun {
@@ -474,20 +481,64 @@ async function interpSubject(base: string, o: BenchOptions): Promise<BenchSubjec
   const engine = createPlaygroundEngine();
   const hook = new URL(o.saeUrl!, location.href).pathname.replace(/\/$/, '').split('/').pop()!;
   const info = await engine.loadModel({ baseUrl: base, onnxFile: o.onnxFile }, { backend: o.backend ?? 'webgpu', layers: layerHint(hook) });
-  await engine.loadSae(o.saeUrl!);
+  cpuSaeLegacy.enabled = !!o.before;
+  try {
+    await engine.loadSae(o.saeUrl!);
+  } finally {
+    cpuSaeLegacy.enabled = false;
+  }
   const persona = (await engine.personas())[0];
-  const run = async (n: number) => {
-    const r = await engine.generate({
+  const generate = (n: number, clamp = false) =>
+    engine.generate({
       prompt: o.prompt,
       sampling: { maxNewTokens: n, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 0 },
-      steering: { positions: 'all', terms: persona ? [{ kind: 'persona', personaId: persona.id, strength: persona.strength.recommended }] : [] },
+      steering: {
+        positions: 'all',
+        terms: [
+          ...(persona ? [{ kind: 'persona' as const, personaId: persona.id, strength: persona.strength.recommended }] : []),
+          ...(clamp ? [{ kind: 'latent' as const, latent: 0, coefficient: 0, method: 'clamp' as const }] : []),
+        ],
+      },
       withBaseline: false,
       monitor: persona ? [persona.id] : [],
       topK: 8,
     });
+  // The old graph: clamp slots present (fed zeros) on every later run.
+  if (o.before) await generate(2, true);
+  const run = async (n: number) => {
+    const r = await generate(n);
     return { prefillMs: NaN, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length };
   };
   return { run, release: () => engine.dispose(), device: `${info.device.backend} (${info.device.adapter ?? info.device.fallbackReason})` };
+}
+
+/**
+ * Milliseconds per one-token CPU SAE analysis as generation asks for it (top-8, no reconstruction, one latent
+ * monitor), now and before (`cpuSaeLegacy`), interleaved in blocks of 10 over `rows` (real residuals, [n, dIn]); medians of the blocks' means.
+ */
+async function cpuSaeTokenMs(saeUrl: string, rows: number[][], calls: number): Promise<{ now: number; before: number; dIn: number; dSae: number }> {
+  const weights = await fetchSae(saeUrl);
+  const make = (legacy: boolean) => {
+    cpuSaeLegacy.enabled = legacy;
+    const b = new CpuSaeBackend(weights);
+    cpuSaeLegacy.enabled = false;
+    b.setMonitors([{ id: 'm', latents: [{ latent: 0, coefficient: 1 }, { latent: 1, coefficient: 1 }] }]);
+    return b;
+  };
+  const backends = { now: make(false), before: make(true) };
+  const dIn = weights.config.dIn;
+  const times: Record<'now' | 'before', number[]> = { now: [], before: [] };
+  const select = { offset: 0, rowStride: dIn, tokensPerRow: 1, tokens: 1 };
+  const inputs = rows.map((r) => ({ read: async () => Float32Array.from(r) }));
+  // Blocks of 10 calls: a non-isolated page's clock ticks in 0.1 ms.
+  for (let i = 0; i < calls; i += 10)
+    for (const key of ['now', 'before'] as const) {
+      const t0 = performance.now();
+      for (let j = i; j < i + 10; j++) await backends[key].analyse(inputs[j % inputs.length], select, 8, { reconstruction: false });
+      times[key].push((performance.now() - t0) / 10);
+    }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { now: median(times.now), before: median(times.before), dIn, dSae: weights.config.dSae };
 }
 
 async function benchOpen(kind: 'engine' | 'transformers' | 'interp', base: string, o: BenchOptions & { dtype: string }) {
@@ -513,6 +564,7 @@ window.harness.runtime = {
   hubFolderUrl,
   benchOpen,
   benchRun,
+  cpuSaeTokenMs,
   benchClose,
   LanguageModel,
   load,

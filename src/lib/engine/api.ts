@@ -50,8 +50,9 @@ export interface LoadModelOptions {
   quickStart?: boolean;
   /**
    * Layers the session will capture, steer or clamp at (the SAE's layer, when its hook is known before the model
-   * loads). Only these get capture outputs, steering inputs and clamp slots, so decoding with interpretability on
-   * costs little more than plain decoding. Default: every layer. An SAE at another layer reopens the model.
+   * loads). Only these get capture outputs and steering inputs, so decoding with interpretability on costs little
+   * more than plain decoding; clamp slots are added when a generation first clamps (the model is reopened with
+   * them). Default: every layer. An SAE at another layer reopens the model.
    */
   layers?: number[];
   onProgress?: (p: Progress) => void;

@@ -33,7 +33,11 @@ import { computeTextStats } from './textStats';
 import type { MonitorSpec } from '../gpu/sae';
 import type { EngineNotice } from '../worker/protocol';
 
-/** Latents that can be clamped at once (in-graph clamp slots per instrumented layer). */
+/**
+ * Latents that can be clamped at once (in-graph clamp slots per instrumented layer). The slots are added only when a
+ * generation first clamps (the model is reopened with them then): a session that never clamps runs the graph with
+ * capture and steering only, which is what "instrument only what a session uses" (issue 13) asks.
+ */
 export const CLAMP_SLOTS = 4;
 
 /** No SAE is loaded, or no model: the UI should load one first. */
@@ -101,12 +105,12 @@ export class InThreadPlaygroundEngine implements LabEngine {
     }
   }
 
-  async #loadModel(source: ModelSource, options: LoadModelOptions): Promise<ModelInfo> {
+  async #loadModel(source: ModelSource, options: LoadModelOptions, clampSlots = 0): Promise<ModelInfo> {
     const model = await LanguageModel.load(source.baseUrl, {
       backend: options.backend ?? 'auto',
       onnxFile: source.onnxFile,
       layers: options.layers ?? 'all',
-      clampSlots: CLAMP_SLOTS,
+      clampSlots,
       quickStart: options.quickStart,
       onProgress: options.onProgress,
     });
@@ -260,12 +264,16 @@ export class InThreadPlaygroundEngine implements LabEngine {
 
 
   async generate(request: GenerateRequest, onToken?: (event: TokenEvent) => void): Promise<GenerateResult> {
-    const model = this.#requireModel();
+    let model = this.#requireModel();
     // Generation always runs on the final device, so a shared link reproduces the same text on any visit.
     if (model.upgradePending || model.upgradeRunning) await model.upgrade();
-    const sae = this.#requireSae();
+    let sae = this.#requireSae();
     const shape = { layer: sae.info.layer, dIn: sae.info.dIn, dSae: sae.info.dSae };
     const steering = resolveSteering(request.steering, this.#personaMap(), shape, CLAMP_SLOTS);
+    if (steering.clamps.length && model.clampSlots === 0) {
+      model = await this.#reopenWithClampSlots();
+      sae = this.#requireSae();
+    }
     const ids = promptIdsForSae(model, request.prompt, sae.info, request.promptMode);
     const rows = request.withBaseline ? 2 : 1;
     const steeredRows: RowSteering[] = Array.from({ length: rows }, (_, r) =>
@@ -399,6 +407,26 @@ export class InThreadPlaygroundEngine implements LabEngine {
       mask[(rows - 1) * n + s] = 1;
     });
     return { enc, bias, threshold, dec, target, mask, positions };
+  }
+
+  /**
+   * The first clamp of a session: reopens the model with `CLAMP_SLOTS` clamp slots at the same layers, on the same
+   * backend, keeping the SAE, the personas and the device choice (the graph's other outputs do not change; see
+   * tests/unit/graph/used-layers.test.ts). Costs one session creation (and, on WebGPU, its kernel compilation).
+   */
+  async #reopenWithClampSlots(): Promise<LanguageModel> {
+    const loaded = this.#loaded!;
+    const sae = this.#sae;
+    this.#sae = null; // loadModel drops the SAE of the model it replaces; this one stays
+    try {
+      const backend = this.#requireModel().device.backend;
+      await this.#loadModel(loaded.source, { ...loaded.options, backend, quickStart: false }, CLAMP_SLOTS);
+    } finally {
+      this.#sae = sae;
+      // A later reopen (an SAE at another layer) starts from the user's choices again, clamp slots on demand.
+      this.#loaded = loaded;
+    }
+    return this.#requireModel();
   }
 
   cancel(): void {
