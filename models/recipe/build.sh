@@ -73,6 +73,9 @@ variants() {
   done
   echo "variant folders: $total bytes ($folders)"
   if [ -z "$SMOKE" ] && [ "$total" -gt 41943040 ]; then echo "the variant folders exceed 40 MB" >&2; exit 1; fi
+  local size; size=$(du -sb "$OUT" | cut -f1)
+  echo "$OUT with the emergence files: $size bytes"
+  if [ -z "$SMOKE" ] && [ "$size" -gt 31457280 ]; then echo "models/voices exceeds 30 MB" >&2; exit 1; fi
 }
 if [ -n "$VARIANTS_ONLY" ]; then
   for f in tokenizer.json onnx/model.onnx onnx/model_q4.onnx eval.json; do
