@@ -54,8 +54,9 @@ variants() {
     $PY corpus.py $SMOKE
     $PY bpe.py $SMOKE --check-shipped
   fi
-  # the smoke model's ops are tiny: one thread is several times faster than two on a loaded 2-core machine
-  local th=$VOICES_THREADS; [ -n "$SMOKE" ] && th=1
+  # one torch thread: on the shared 2-core machine two threads ran these small ops up to 10x slower (smoke emergence:
+  # 88 s vs 8 s of CPU), and the committed variants were built with one thread (float reductions depend on it)
+  local th=${VOICES_VARIANTS_THREADS:-1}
   VOICES_THREADS=$th $PY -W ignore finetune.py $SMOKE;        echo "finetune.py: $(( $(date +%s) - ts ))s"; ts=$(date +%s)
   VOICES_THREADS=$th $PY -W ignore variants_export.py $SMOKE; echo "variants_export.py: $(( $(date +%s) - ts ))s"; ts=$(date +%s)
   VOICES_THREADS=$th $PY -W ignore emergence.py $SMOKE;       echo "emergence.py: $(( $(date +%s) - ts ))s"
