@@ -6,7 +6,7 @@
 import { defineConfig, type Plugin } from 'vite';
 /// <reference types="vitest/config" />
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, cpSync, readFileSync } from 'node:fs';
 import { resolve, join, normalize, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,24 @@ const ROOT = fileURLToPath(new URL('.', import.meta.url));
 const MODELS_DIR = resolve(ROOT, 'models');
 /** Model folders shipped with the app (the recipe's sources and caches are not). */
 const SHIPPED_MODELS = ['voices'];
+
+/**
+ * The variant folders a shipped model's variants.json names (`variants[].folder`, `checkpoints[].folder`, relative
+ * to that file): the fine-tunes and checkpoints Discover and the lab load, shipped beside the model they vary.
+ * Only folders directly under models/ are taken; a missing or unreadable variants.json ships none.
+ */
+function variantFolders(name: string): string[] {
+  const file = join(MODELS_DIR, name, 'variants.json');
+  if (!existsSync(file)) return [];
+  try {
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { variants?: { folder?: unknown }[]; checkpoints?: { folder?: unknown }[] };
+    const folders = [...(manifest.variants ?? []), ...(manifest.checkpoints ?? [])].map((v) => v.folder).filter((f): f is string => typeof f === 'string');
+    const names = folders.map((f) => normalize(join(name, f)).replace(/\/+$/, '')).filter((f) => f && !f.includes('/') && !f.startsWith('.'));
+    return [...new Set(names)].filter((f) => f !== name && existsSync(join(MODELS_DIR, f, 'config.json')));
+  } catch {
+    return [];
+  }
+}
 const MIME: Record<string, string> = {
   '.json': 'application/json',
   '.onnx': 'application/octet-stream',
@@ -97,7 +115,7 @@ function copyShippedModels(): Plugin {
       outDir = resolve(config.root, config.build.outDir);
     },
     closeBundle() {
-      for (const name of SHIPPED_MODELS) {
+      for (const name of [...SHIPPED_MODELS, ...SHIPPED_MODELS.flatMap(variantFolders)]) {
         const src = join(MODELS_DIR, name);
         if (!existsSync(src)) continue;
         cpSync(src, join(outDir, 'models', name), {
@@ -113,8 +131,6 @@ export default defineConfig({
   base: './',
   plugins: [svelte(), serveModels(), copyShippedModels(), contentSecurityPolicy()],
   worker: { format: 'es' },
-  // The guided replication page is linked from the title only once it exists (no link to a missing page).
-  define: { __DISCOVER_PAGE__: JSON.stringify(existsSync(resolve(ROOT, 'discover.html')) ? 'discover.html' : null) },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',

@@ -1,0 +1,147 @@
+// The models Discover holds: at most two at once (a base and a variant side by side), each in an engine of its own
+// so both can answer in the same step. A step that needs other models reloads a slot; one that runs its own
+// engine (the model diff, the checkpoint timeline) asks for every slot to be released first.
+import type { LabEngine, Progress, SaeInfo } from '../engine/api';
+
+/** One model Discover can load: a folder in Hugging Face layout (absolute URL, ending in `/`). */
+export interface SlotModel {
+  /** variants.json `id`, e.g. `voices` or `voices-hacker-ft`. */
+  id: string;
+  folder: string;
+  onnxFile?: string;
+}
+
+export interface HeldModel {
+  model: SlotModel;
+  engine: LabEngine;
+  sae: SaeInfo;
+}
+
+export interface ModelSlotsOptions {
+  /** Makes an engine (a worker in the page, an in-thread engine in tests). */
+  createEngine: () => LabEngine;
+  /** Absolute URL of the SAE every variant shares (variants.json `sae`). */
+  sae: string;
+  /** Layers to instrument (the SAE's), when known before loading; see LoadModelOptions.layers. */
+  layers?: number[];
+  backend?: 'webgpu' | 'wasm' | 'auto';
+  /** At most this many models held at once (default 2). */
+  capacity?: number;
+  /** Called whenever the set of held models changes, with their ids. */
+  onChange?: (held: string[]) => void;
+}
+
+/** More models asked for at once than the slots hold. */
+export class SlotCapacityError extends Error {
+  constructor(asked: number, capacity: number) {
+    super(`Asked for ${asked} models at once; Discover holds at most ${capacity}.`);
+    this.name = 'SlotCapacityError';
+  }
+}
+
+interface Slot {
+  engine: LabEngine;
+  /** The model the engine holds (or is loading); null after a failed load. */
+  model: SlotModel | null;
+  ready: Promise<SaeInfo> | null;
+}
+
+/**
+ * Holds up to `capacity` models. `acquire` returns an engine per requested model, in order, reusing one already
+ * loaded and otherwise loading into a slot that holds nothing requested (loading a model into an engine frees the
+ * one it held). Calls are queued, so two steps never load into the same slot at once.
+ */
+export class ModelSlots {
+  readonly #options: ModelSlotsOptions;
+  readonly #slots: Slot[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ModelSlotsOptions) {
+    this.#options = options;
+  }
+
+  get capacity(): number {
+    return this.#options.capacity ?? 2;
+  }
+
+  /** Ids of the models held now (loaded or loading). */
+  held(): string[] {
+    return this.#slots.filter((s) => s.model).map((s) => s.model!.id);
+  }
+
+  /**
+   * Engines holding `models` (same order). Throws `SlotCapacityError` for more than `capacity` models; a failed
+   * load rejects with the engine's error and leaves that slot empty (the other slots keep their models).
+   */
+  acquire(models: SlotModel[], onProgress?: (p: Progress, model: SlotModel) => void): Promise<HeldModel[]> {
+    const run = this.#queue.then(() => this.#acquire(models, onProgress));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Disposes every engine (their workers end and the models are released); later `acquire` calls start afresh. */
+  releaseAll(): Promise<void> {
+    const run = this.#queue.then(async () => {
+      const slots = this.#slots.splice(0);
+      await Promise.all(slots.map((s) => s.engine.dispose().catch(() => undefined)));
+      this.#changed();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops whatever the held engines are doing (generation, analysis). */
+  cancel(): void {
+    for (const s of this.#slots) s.engine.cancel();
+  }
+
+  async #acquire(models: SlotModel[], onProgress?: (p: Progress, model: SlotModel) => void): Promise<HeldModel[]> {
+    if (models.length > this.capacity) throw new SlotCapacityError(models.length, this.capacity);
+    const same = (a: SlotModel | null, b: SlotModel) => !!a && a.folder === b.folder && (a.onnxFile ?? '') === (b.onnxFile ?? '');
+    const chosen: Slot[] = [];
+    for (const m of models) {
+      const held = this.#slots.find((s) => !chosen.includes(s) && same(s.model, m));
+      if (held) chosen.push(held);
+      else chosen.push(null as unknown as Slot);
+    }
+    models.forEach((m, i) => {
+      if (chosen[i]) return;
+      // A slot that holds nothing requested, else a new one.
+      let slot = this.#slots.find((s) => !chosen.includes(s) && !models.some((x) => same(s.model, x)));
+      if (!slot) {
+        slot = { engine: this.#options.createEngine(), model: null, ready: null };
+        this.#slots.push(slot);
+      }
+      slot.model = m;
+      slot.ready = this.#load(slot, m, onProgress);
+      chosen[i] = slot;
+    });
+    this.#changed();
+    const out: HeldModel[] = [];
+    for (let i = 0; i < models.length; i++) {
+      const slot = chosen[i];
+      try {
+        out.push({ model: models[i], engine: slot.engine, sae: await slot.ready! });
+      } catch (error) {
+        slot.model = null;
+        slot.ready = null;
+        this.#changed();
+        throw error;
+      }
+    }
+    return out;
+  }
+
+  async #load(slot: Slot, m: SlotModel, onProgress?: (p: Progress, model: SlotModel) => void): Promise<SaeInfo> {
+    const o = this.#options;
+    await slot.engine.loadModel(
+      { baseUrl: m.folder, onnxFile: m.onnxFile },
+      { backend: o.backend ?? 'auto', quickStart: false, layers: o.layers, onProgress: (p) => onProgress?.(p, m) },
+    );
+    return slot.engine.loadSae(o.sae, (p) => onProgress?.(p, m));
+  }
+
+  #changed(): void {
+    this.#options.onChange?.(this.held());
+  }
+}

@@ -1,0 +1,312 @@
+// Discover's state: which step is shown, the recipe's files, the models held (at most two), and each step's live
+// result. Every number a step shows is computed here from the models in the page; the recipe's own figures stay in
+// `recipe` and are shown labelled as such.
+import type { Analysis, LabEngine, LabText, PersonaPreset, Progress } from '../engine/api';
+import type { DiscoverRecipe, StoryModel } from '../discover/recipe';
+import { ModelSlots, type HeldModel } from '../discover/slots';
+import { continuationRequest, toContinuation, type Continuation } from '../discover/continuations';
+import { DISCOVER_STEPS } from '../discover/steps';
+import { personaReadings, type PersonaReading } from '../ui/persona-readings';
+import { fetchCatalogue, type FeatureCatalogue } from '../ui/features';
+import { rankDiffs, type LatentDiff } from '../lab/diff';
+import { runModelDiff, type DiffOutcome } from '../lab/runDiff';
+import { GenerationRun } from './generation.svelte';
+
+export type DiscoverTask = 'recipe' | 'voices' | 'fine-tune' | 'diff' | 'steer' | 'early-warning' | 'realign';
+
+/** Stage, items and time left of the work running now. */
+export interface DiscoverProgress {
+  message: string;
+  done?: number;
+  total?: number;
+  etaMs?: number | null;
+}
+
+export interface VoicesResult {
+  text: string;
+  analysis: Analysis;
+  readings: PersonaReading[];
+}
+
+export interface PairResult {
+  prompt: string;
+  seed: number;
+  columns: Continuation[];
+}
+
+export interface DiffResult {
+  outcome: DiffOutcome;
+  /** Top latents by increase of mean activation (the paper's ranking and the recipe's). */
+  top: LatentDiff[];
+  /** 1-based rank of each persona latent in the whole increase ranking (null: never active in either model). */
+  personaRanks: { latent: number; rank: number | null; delta: number | null }[];
+}
+
+export interface SteerResult {
+  prompt: string;
+  seed: number;
+  /** [base unsteered, base steered up, narrow unsteered, narrow steered down]. */
+  columns: Continuation[];
+}
+
+export interface DiscoverOptions {
+  /** Makes an engine (a worker) for the slots and the diff. */
+  createEngine: () => LabEngine;
+  /** Reads the recipe's files beside the base model folder. */
+  loadRecipe: (folderUrl: string) => Promise<DiscoverRecipe>;
+  /** Absolute URL of the base model folder (where variants.json lives). */
+  folder: string;
+  backend?: 'webgpu' | 'wasm' | 'auto';
+  /** The step shown first (from the address). */
+  step: number;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+function isCancel(error: unknown): boolean {
+  return error instanceof Error && error.name === 'CancelledError';
+}
+
+export class Discover {
+  readonly #options: DiscoverOptions;
+  #slots: ModelSlots | null = null;
+  #abort: AbortController | null = null;
+
+  step = $state(1);
+  recipe = $state.raw<DiscoverRecipe | null>(null);
+  /** The recipe's files could not be read: Discover cannot run on this model folder. */
+  fatal = $state<string | null>(null);
+  /** The last step's failure (its previous result is kept). */
+  error = $state<string | null>(null);
+  busy = $state<DiscoverTask | null>(null);
+  progress = $state.raw<DiscoverProgress | null>(null);
+  /** Model ids the slots hold now. */
+  held = $state.raw<string[]>([]);
+  /** Models held by the diff's own engine (0 or 1). */
+  runnerModels = $state(0);
+  presets = $state.raw<PersonaPreset[]>([]);
+  catalogue = $state.raw<FeatureCatalogue | null>(null);
+
+  /** Inputs the steps share, kept across steps. */
+  sampleText = $state('');
+  promptIndex = $state(0);
+  seedIndex = $state(0);
+  strength = $state<number | null>(null);
+
+  voices = $state.raw<VoicesResult | null>(null);
+  fineTune = $state.raw<PairResult | null>(null);
+  diff = $state.raw<DiffResult | null>(null);
+  steer = $state.raw<SteerResult | null>(null);
+  realign = $state.raw<PairResult | null>(null);
+
+  constructor(options: DiscoverOptions) {
+    this.#options = options;
+    this.step = options.step;
+  }
+
+  persona: PersonaPreset | undefined = $derived(this.presets.find((p) => p.id === this.recipe?.persona));
+  /** Models in memory now, slots and the diff's engine together (never more than two). */
+  modelsHeld = $derived(this.held.length + this.runnerModels);
+  prompt = $derived(this.recipe ? this.recipe.neutralPrompts[this.promptIndex % Math.max(1, this.recipe.neutralPrompts.length)] ?? '' : '');
+  seed = $derived(this.recipe ? this.recipe.sampling.seeds[this.seedIndex % Math.max(1, this.recipe.sampling.seeds.length)] ?? 0 : 0);
+  /** Strength the persona is steered with in step 4: the slider's, else the preset's recommended strength. */
+  steerStrength = $derived(this.strength ?? this.persona?.strength.recommended ?? 1);
+
+  get stepCount(): number {
+    return DISCOVER_STEPS.length;
+  }
+
+  /** Reads the recipe's files; on failure `fatal` says why and nothing else runs. */
+  async start(): Promise<void> {
+    this.busy = 'recipe';
+    this.progress = { message: 'Reading the recipe’s files' };
+    try {
+      const recipe = await this.#options.loadRecipe(this.#options.folder);
+      this.recipe = recipe;
+      if (!this.sampleText) this.sampleText = recipe.examples[0] ?? 'Hack the kernel until the kludge works, then ship it.';
+      this.#slots = new ModelSlots({
+        createEngine: this.#options.createEngine,
+        sae: recipe.sae,
+        backend: this.#options.backend,
+        onChange: (held) => (this.held = held),
+      });
+      void fetchCatalogue(recipe.sae)
+        .then((c) => (this.catalogue = c))
+        .catch(() => undefined);
+    } catch (error) {
+      this.fatal = message(error);
+    } finally {
+      this.busy = null;
+      this.progress = null;
+    }
+  }
+
+  cancel(): void {
+    this.#abort?.abort();
+    this.#slots?.cancel();
+  }
+
+  /** Ends every engine (leaving Discover). */
+  async dispose(): Promise<void> {
+    this.cancel();
+    await this.#slots?.releaseAll();
+  }
+
+  /** Runs one step's work: `busy`/`progress` while it runs, a failure in `error` with the previous result kept. */
+  async #task(task: DiscoverTask, work: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
+    if (!this.recipe || this.busy) return false;
+    this.busy = task;
+    this.error = null;
+    const abort = new AbortController();
+    this.#abort = abort;
+    try {
+      await work(abort.signal);
+      return true;
+    } catch (error) {
+      this.error = isCancel(error) || abort.signal.aborted ? 'Cancelled. The previous result is kept.' : message(error);
+      return false;
+    } finally {
+      this.#abort = null;
+      this.busy = null;
+      this.progress = null;
+    }
+  }
+
+  async #acquire(models: StoryModel[]): Promise<HeldModel[]> {
+    const names = models.map((m) => m.id).join(' and ');
+    this.progress = { message: `Loading ${names}` };
+    const held = await this.#slots!.acquire(models, (p: Progress, m) => {
+      this.progress = { message: `${m.id}: ${p.message}`, done: p.loaded, total: p.total };
+    });
+    if (!this.presets.length) this.presets = await held[0].engine.personas();
+    return held;
+  }
+
+  /** One generation on `held` (baseline and steered rows when `strength` ≠ 0) as labelled continuations. */
+  async #continue(held: HeldModel, prompt: string, seed: number, strength: number, signal: AbortSignal): Promise<Continuation[]> {
+    const recipe = this.recipe!;
+    this.progress = { message: `${held.model.id} is writing${strength ? ` (persona at ${strength > 0 ? '+' : ''}${strength})` : ''}` };
+    const run = new GenerationRun(continuationRequest(prompt, recipe.sampling, seed, recipe.persona, strength));
+    const onAbort = () => held.engine.cancel();
+    signal.addEventListener('abort', onAbort);
+    try {
+      run.finish(await held.engine.generate(run.request, (e) => run.push(e)));
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (signal.aborted || run.status === 'cancelled') throw Object.assign(new Error('Cancelled.'), { name: 'CancelledError' });
+    return run.rows.map((row) =>
+      toContinuation(row.tokens, { model: held.model.id, prompt, seed, strength: row.label === 'steered' ? strength : 0 }, recipe.classifier, this.persona, recipe.persona),
+    );
+  }
+
+  /** Step 1: the base model reads `sampleText`; one monitor bar per persona. */
+  runVoices(): Promise<boolean> {
+    return this.#task('voices', async () => {
+      const [base] = await this.#acquire([this.recipe!.base]);
+      const text = this.sampleText.trim();
+      if (!text) throw new Error('Type a sample text for the monitor to read.');
+      this.progress = { message: 'The monitor reads the text' };
+      const analysis = await base.engine.analyse(text, 16);
+      this.voices = { text, analysis, readings: personaReadings(analysis, this.presets) };
+    });
+  }
+
+  /** Steps 2 and 6: the same prompt and seed through two models, each continuation labelled. */
+  async #pair(task: DiscoverTask, models: StoryModel[], store: (r: PairResult) => void): Promise<boolean> {
+    return this.#task(task, async (signal) => {
+      const held = await this.#acquire(models);
+      const prompt = this.prompt;
+      const seed = this.seed;
+      const columns: Continuation[] = [];
+      for (const h of held) columns.push(...(await this.#continue(h, prompt, seed, 0, signal)));
+      store({ prompt, seed, columns });
+    });
+  }
+
+  runFineTune(): Promise<boolean> {
+    const r = this.recipe;
+    return r ? this.#pair('fine-tune', [r.base, r.narrow], (x) => (this.fineTune = x)) : Promise.resolve(false);
+  }
+
+  runRealign(): Promise<boolean> {
+    const r = this.recipe;
+    if (!r?.realigned) return Promise.resolve(false);
+    return this.#pair('realign', [r.narrow, r.realigned], (x) => (this.realign = x));
+  }
+
+  /** Step 4: the persona turned up on the base model and down on the narrow fine-tune, each beside its unsteered row. */
+  runSteer(): Promise<boolean> {
+    return this.#task('steer', async (signal) => {
+      const r = this.recipe!;
+      const [base, narrow] = await this.#acquire([r.base, r.narrow]);
+      const s = Math.abs(this.steerStrength);
+      const prompt = this.prompt;
+      const seed = this.seed;
+      const up = await this.#continue(base, prompt, seed, s, signal);
+      const down = await this.#continue(narrow, prompt, seed, -s, signal);
+      this.steer = { prompt, seed, columns: [...up, ...down] };
+    });
+  }
+
+  /**
+   * The texts step 3 diffs: the recipe's golden texts as token ids (read exactly as the recipe's diff read them) when
+   * it has them, else its neutral prompts.
+   */
+  diffTexts: LabText[] = $derived(this.recipe ? (this.recipe.goldenTexts.length ? this.recipe.goldenTexts.map((t) => t.ids) : this.recipe.neutralPrompts) : []);
+  /** The persona's latents: the recipe's list, else the preset's. */
+  personaLatents: number[] = $derived(this.recipe?.personaLatents.length ? this.recipe.personaLatents : (this.persona?.latents.map((l) => l.latent) ?? []));
+
+  /** Step 3: base vs narrow fine-tune on the same texts, read by the shared SAE (the lab's model diff). */
+  runDiff(): Promise<boolean> {
+    return this.#task('diff', async (signal) => {
+      const r = this.recipe!;
+      // The diff loads its two models one after the other in an engine of its own: release the slots first.
+      await this.#slots!.releaseAll();
+      const texts = this.diffTexts;
+      const outcome = await runModelDiff(
+        this.#options.createEngine,
+        {
+          id: `${r.base.id}~${r.narrow.id}`,
+          label: `${r.base.id} → ${r.narrow.id}`,
+          a: { label: r.base.id, folder: r.base.folder, onnxFile: r.base.onnxFile },
+          b: { label: r.narrow.id, folder: r.narrow.folder, onnxFile: r.narrow.onnxFile },
+          sae: r.sae,
+        },
+        texts,
+        {
+          signal,
+          onModels: (n) => (this.runnerModels = n),
+          onProgress: (p) => (this.progress = { message: p.stage, done: p.done, total: p.total, etaMs: p.etaMs }),
+        },
+      );
+      const ranked = rankDiffs(outcome.diffs, 'mean', 'increase', outcome.diffs.length);
+      const personaRanks = this.personaLatents.map((latent) => {
+        const i = ranked.findIndex((d) => d.latent === latent);
+        return { latent, rank: i < 0 ? null : i + 1, delta: i < 0 ? null : ranked[i].meanDelta };
+      });
+      this.diff = { outcome, top: ranked.slice(0, 12), personaRanks };
+    });
+  }
+
+  /** Runs the shown step's work when it has no result yet (each step computes live on arrival). */
+  runCurrent(): Promise<boolean> {
+    if (!this.recipe) return Promise.resolve(false);
+    switch (DISCOVER_STEPS[this.step - 1]?.id) {
+      case 'voices':
+        return this.voices ? Promise.resolve(true) : this.runVoices();
+      case 'fine-tune':
+        return this.fineTune ? Promise.resolve(true) : this.runFineTune();
+      case 'diff':
+        return this.diff ? Promise.resolve(true) : this.runDiff();
+      case 'steer':
+        return this.steer ? Promise.resolve(true) : this.runSteer();
+      case 'realign':
+        return this.realign ? Promise.resolve(true) : this.runRealign();
+      default:
+        return Promise.resolve(true);
+    }
+  }
+}
