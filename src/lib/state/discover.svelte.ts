@@ -10,6 +10,10 @@ import { personaReadings, type PersonaReading } from '../ui/persona-readings';
 import { fetchCatalogue, type FeatureCatalogue } from '../ui/features';
 import { rankDiffs, type LatentDiff } from '../lab/diff';
 import { runModelDiff, type DiffOutcome } from '../lab/runDiff';
+import { runTimeline, type CheckpointReading, type TimelineOutcome } from '../lab/runTimeline';
+import { fetchLabJson } from '../lab/recipeFile';
+import { parsePersonasJson } from '../steering/personas';
+import { VARIANT_ONNX } from '../lab/variants';
 import { GenerationRun } from './generation.svelte';
 
 export type DiscoverTask = 'recipe' | 'voices' | 'fine-tune' | 'diff' | 'steer' | 'early-warning' | 'realign';
@@ -47,6 +51,13 @@ export interface SteerResult {
   seed: number;
   /** [base unsteered, base steered up, narrow unsteered, narrow steered down]. */
   columns: Continuation[];
+}
+
+export interface TimelineResult {
+  /** Neutral prompts sampled per checkpoint for the live behaviour rate (0: the rate shown is the recipe's). */
+  prompts: number;
+  readings: CheckpointReading[];
+  outcome: TimelineOutcome | null;
 }
 
 export interface DiscoverOptions {
@@ -100,6 +111,9 @@ export class Discover {
   diff = $state.raw<DiffResult | null>(null);
   steer = $state.raw<SteerResult | null>(null);
   realign = $state.raw<PairResult | null>(null);
+  timeline = $state.raw<TimelineResult | null>(null);
+  /** Step 5: neutral prompts sampled (× the recipe's seeds) per checkpoint for a live behaviour rate; 0 = none. */
+  timelinePrompts = $state(0);
 
   constructor(options: DiscoverOptions) {
     this.#options = options;
@@ -134,6 +148,13 @@ export class Discover {
       });
       void fetchCatalogue(recipe.sae)
         .then((c) => (this.catalogue = c))
+        .catch(() => undefined);
+      // Persona names and calibration for every step, before any model loads (a slot's engine replaces them with
+      // its own validated presets, read from the same file).
+      void Promise.all([fetchLabJson(new URL('personas.json', recipe.sae).href), fetchLabJson(new URL('cfg.json', recipe.sae).href)])
+        .then(([p, c]) => {
+          if (!this.presets.length && p && c) this.presets = parsePersonasJson(p, { layer: Number(p.layer), dIn: Number(c.d_in), dSae: Number(c.d_sae) });
+        })
         .catch(() => undefined);
     } catch (error) {
       this.fatal = message(error);
@@ -180,7 +201,7 @@ export class Discover {
     const held = await this.#slots!.acquire(models, (p: Progress, m) => {
       this.progress = { message: `${m.id}: ${p.message}`, done: p.loaded, total: p.total };
     });
-    if (!this.presets.length) this.presets = await held[0].engine.personas();
+    this.presets = await held[0].engine.personas();
     return held;
   }
 
@@ -291,6 +312,47 @@ export class Discover {
     });
   }
 
+  /**
+   * Step 5: every shipped checkpoint of the fine-tune, one at a time on an engine of its own (the lab's timeline
+   * runner): the persona signal on the recipe's golden texts, and with `timelinePrompts` > 0 a live behaviour rate
+   * from sampled continuations labelled by the classifier. Readings appear as each checkpoint finishes.
+   */
+  runTimeline(): Promise<boolean> {
+    return this.#task('early-warning', async (signal) => {
+      const r = this.recipe!;
+      if (!r.goldenTexts.length) throw new Error('The recipe ships no emergence-golden.json texts to read the persona signal on.');
+      await this.#slots!.releaseAll();
+      const cfg = await fetchLabJson(new URL('cfg.json', r.sae).href).catch(() => null);
+      const k = typeof cfg?.k === 'number' ? cfg.k : 128;
+      const prompts = r.neutralPrompts.slice(0, this.timelinePrompts);
+      const result: TimelineResult = { prompts: prompts.length, readings: [], outcome: null };
+      this.timeline = result;
+      const outcome = await runTimeline(
+        this.#options.createEngine,
+        {
+          checkpoints: r.checkpoints
+            .filter((c) => c.folder !== null)
+            .map((c) => ({ step: c.step, label: c.step === 0 ? r.base.id : `step ${c.step}`, folder: c.folder!, onnxFile: VARIANT_ONNX })),
+          sae: r.sae,
+          personaLatents: this.personaLatents,
+          texts: r.goldenTexts.map((t) => t.ids),
+          prompts,
+          sampling: r.sampling,
+          classifier: r.classifier,
+          persona: r.persona,
+          latentsPerToken: k,
+        },
+        {
+          signal,
+          onModels: (n) => (this.runnerModels = n),
+          onProgress: (p) => (this.progress = { message: p.stage, done: p.unitsDone, total: p.unitsTotal, etaMs: p.etaMs }),
+          onReading: (reading) => (this.timeline = { ...result, readings: (result.readings = [...result.readings, reading]) }),
+        },
+      );
+      this.timeline = { ...result, outcome };
+    });
+  }
+
   /** Runs the shown step's work when it has no result yet (each step computes live on arrival). */
   runCurrent(): Promise<boolean> {
     if (!this.recipe) return Promise.resolve(false);
@@ -303,10 +365,11 @@ export class Discover {
         return this.diff ? Promise.resolve(true) : this.runDiff();
       case 'steer':
         return this.steer ? Promise.resolve(true) : this.runSteer();
+      case 'early-warning':
+        return this.timeline?.outcome ? Promise.resolve(true) : this.runTimeline();
       case 'realign':
         return this.realign ? Promise.resolve(true) : this.runRealign();
-      default:
-        return Promise.resolve(true);
     }
+    return Promise.resolve(false);
   }
 }

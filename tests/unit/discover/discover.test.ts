@@ -41,7 +41,7 @@ function fakeEngines() {
     const name = `e${++made}`;
     let holds: string | null = null;
     return {
-      async loadModel(source) {
+      async loadModel(source: { baseUrl: string }) {
         if (fail.has(source.baseUrl)) throw new Error(`cannot load ${source.baseUrl}`);
         holds = source.baseUrl;
         log.push(`${name} load ${source.baseUrl}`);
