@@ -90,6 +90,52 @@ export class ModelSlots {
     return run;
   }
 
+  /**
+   * An engine factory for a runner that loads models of its own, one at a time, and disposes its engine when done
+   * (the lab's model diff and checkpoint timeline). Every call returns the first slot's engine (made if there is
+   * none), so the runner needs no new worker and no new WebAssembly compile; its `dispose` only cancels what the
+   * engine is doing. The slot follows what the runner loads (named from `known` by folder and graph, else by its
+   * folder), so `held()` stays true while it runs and a later `acquire` can reuse the model it left loaded. The
+   * other slot's model and the runner's make two at most.
+   */
+  lend(known: SlotModel[] = []): Promise<() => LabEngine> {
+    const run = this.#queue.then(() => {
+      let slot = this.#slots[0];
+      if (!slot) {
+        slot = { engine: this.#options.createEngine(), model: null, ready: null };
+        this.#slots.push(slot);
+      }
+      const lentSlot = slot;
+      const name = (folder: string, onnxFile?: string): SlotModel =>
+        known.find((m) => m.folder === folder && (m.onnxFile ?? '') === (onnxFile ?? '')) ?? known.find((m) => m.folder === folder) ?? { id: folder.replace(/\/$/, '').split('/').pop() ?? folder, folder, onnxFile };
+      const changed = () => this.#changed();
+      const lent = new Proxy(lentSlot.engine, {
+        get(target, key) {
+          if (key === 'dispose') return async () => target.cancel();
+          if (key === 'loadModel')
+            return (source: Parameters<LabEngine['loadModel']>[0], options: Parameters<LabEngine['loadModel']>[1]) => {
+              lentSlot.model = { ...name(source.baseUrl, source.onnxFile), onnxFile: source.onnxFile };
+              lentSlot.ready = null;
+              changed();
+              return target.loadModel(source, options);
+            };
+          if (key === 'loadSae')
+            return (url: string, onProgress?: (p: Progress) => void) => {
+              const ready = target.loadSae(url, onProgress);
+              lentSlot.ready = ready;
+              ready.catch(() => undefined);
+              return ready;
+            };
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return () => lent;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Stops whatever the held engines are doing (generation, analysis). */
   cancel(): void {
     for (const s of this.#slots) s.engine.cancel();
@@ -100,10 +146,11 @@ export class ModelSlots {
     const same = (a: SlotModel | null, b: SlotModel) => !!a && a.folder === b.folder && (a.onnxFile ?? '') === (b.onnxFile ?? '');
     const chosen: Slot[] = [];
     for (const m of models) {
-      const held = this.#slots.find((s) => !chosen.includes(s) && same(s.model, m));
+      const held = this.#slots.find((s) => !chosen.includes(s) && s.ready !== null && same(s.model, m));
       if (held) chosen.push(held);
       else chosen.push(null as unknown as Slot);
     }
+    const reused = new Set(chosen.filter(Boolean));
     models.forEach((m, i) => {
       if (chosen[i]) return;
       // A slot that holds nothing requested, else a new one.
@@ -121,7 +168,9 @@ export class ModelSlots {
     for (let i = 0; i < models.length; i++) {
       const slot = chosen[i];
       try {
-        out.push({ model: models[i], engine: slot.engine, sae: await slot.ready! });
+        // A model a lent engine left loaded may have been cut short (a cancelled run): load it again once.
+        const sae = reused.has(slot) ? await slot.ready!.catch(() => (slot.ready = this.#load(slot, models[i], onProgress))) : await slot.ready!;
+        out.push({ model: models[i], engine: slot.engine, sae });
       } catch (error) {
         slot.model = null;
         slot.ready = null;

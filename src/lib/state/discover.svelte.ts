@@ -95,8 +95,6 @@ export class Discover {
   progress = $state.raw<DiscoverProgress | null>(null);
   /** Model ids the slots hold now. */
   held = $state.raw<string[]>([]);
-  /** Models held by the diff's own engine (0 or 1). */
-  runnerModels = $state(0);
   presets = $state.raw<PersonaPreset[]>([]);
   catalogue = $state.raw<FeatureCatalogue | null>(null);
 
@@ -121,8 +119,8 @@ export class Discover {
   }
 
   persona: PersonaPreset | undefined = $derived(this.presets.find((p) => p.id === this.recipe?.persona));
-  /** Models in memory now, slots and the diff's engine together (never more than two). */
-  modelsHeld = $derived(this.held.length + this.runnerModels);
+  /** Models in memory now (the slots', including what a runner on a lent slot has loaded): never more than two. */
+  modelsHeld = $derived(this.held.length);
   prompt = $derived(this.recipe ? this.recipe.neutralPrompts[this.promptIndex % Math.max(1, this.recipe.neutralPrompts.length)] ?? '' : '');
   seed = $derived(this.recipe ? this.recipe.sampling.seeds[this.seedIndex % Math.max(1, this.recipe.sampling.seeds.length)] ?? 0 : 0);
   /** Strength the persona is steered with in step 4: the slider's, else the preset's recommended strength. */
@@ -173,6 +171,17 @@ export class Discover {
   async dispose(): Promise<void> {
     this.cancel();
     await this.#slots?.releaseAll();
+  }
+
+  /** Every model of the story by folder and graph, for naming what a lent engine loads (ModelSlots.lend). */
+  get storyModels(): StoryModel[] {
+    const r = this.recipe;
+    if (!r) return [];
+    const named = [r.base, r.narrow, r.control, r.realigned].filter((m) => m !== null);
+    const checkpoints = r.checkpoints
+      .filter((c) => c.folder !== null)
+      .map((c): StoryModel => ({ id: `checkpoint step ${c.step}`, folder: c.folder!, onnxFile: VARIANT_ONNX, role: 'checkpoint', step: c.step, description: '' }));
+    return [...named, ...checkpoints];
   }
 
   /** Runs one step's work: `busy`/`progress` while it runs, a failure in `error` with the previous result kept. */
@@ -284,11 +293,11 @@ export class Discover {
   runDiff(): Promise<boolean> {
     return this.#task('diff', async (signal) => {
       const r = this.recipe!;
-      // The diff loads its two models one after the other in an engine of its own: release the slots first.
-      await this.#slots!.releaseAll();
+      // The diff loads its two models one after the other on a slot's engine lent to it (no new worker to start).
+      const lent = await this.#slots!.lend(this.storyModels);
       const texts = this.diffTexts;
       const outcome = await runModelDiff(
-        this.#options.createEngine,
+        lent,
         {
           id: `${r.base.id}~${r.narrow.id}`,
           label: `${r.base.id} → ${r.narrow.id}`,
@@ -299,7 +308,6 @@ export class Discover {
         texts,
         {
           signal,
-          onModels: (n) => (this.runnerModels = n),
           onProgress: (p) => (this.progress = { message: p.stage, done: p.done, total: p.total, etaMs: p.etaMs }),
         },
       );
@@ -321,14 +329,14 @@ export class Discover {
     return this.#task('early-warning', async (signal) => {
       const r = this.recipe!;
       if (!r.goldenTexts.length) throw new Error('The recipe ships no emergence-golden.json texts to read the persona signal on.');
-      await this.#slots!.releaseAll();
+      const lent = await this.#slots!.lend(this.storyModels);
       const cfg = await fetchLabJson(new URL('cfg.json', r.sae).href).catch(() => null);
       const k = typeof cfg?.k === 'number' ? cfg.k : 128;
       const prompts = r.neutralPrompts.slice(0, this.timelinePrompts);
       const result: TimelineResult = { prompts: prompts.length, readings: [], outcome: null };
       this.timeline = result;
       const outcome = await runTimeline(
-        this.#options.createEngine,
+        lent,
         {
           checkpoints: r.checkpoints
             .filter((c) => c.folder !== null)
@@ -344,7 +352,6 @@ export class Discover {
         },
         {
           signal,
-          onModels: (n) => (this.runnerModels = n),
           onProgress: (p) => (this.progress = { message: p.stage, done: p.unitsDone, total: p.unitsTotal, etaMs: p.etaMs }),
           onReading: (reading) => (this.timeline = { ...result, readings: (result.readings = [...result.readings, reading]) }),
         },

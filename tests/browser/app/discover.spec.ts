@@ -67,6 +67,7 @@ function expectLabelled(list: Card[]) {
 }
 
 /** The step has finished its work, held at most two models, and nothing is wider than the viewport. */
+const T0 = Date.now();
 async function settled(page: Page, step: number) {
   await expect(page.getByTestId('discover')).toHaveAttribute('data-step', String(step));
   await expect(page.getByTestId('discover-status')).toHaveAttribute('data-busy', '', { timeout: 180_000 });
@@ -74,6 +75,7 @@ async function settled(page: Page, step: number) {
   expect(Number(await page.getByTestId('discover-status').getAttribute('data-models'))).toBeLessThanOrEqual(2);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(await page.evaluate(() => window.innerWidth));
   await page.screenshot({ path: `test-results/screenshots/discover-${step}-375.png`, fullPage: true });
+  console.log('LAP', step, Date.now() - T0);
 }
 
 async function next(page: Page, step: number) {
@@ -192,6 +194,14 @@ test('Discover walks six live steps whose numbers equal their references, with U
     .toBe(0);
   expect(cspErrors).toEqual([]);
   await harness.close();
+
+  // Offline, a reload still runs the step live from the cache.
+  await page.context().setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('steer-result')).toBeVisible({ timeout: 180_000 });
+  await settled(page, 4);
+  expectLabelled(await cards(page, 'steer-result'));
+  await page.context().setOffline(false);
 });
 
 test('one Discover step embeds on its own, and the main page links to Discover', async ({ page }) => {

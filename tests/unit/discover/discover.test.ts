@@ -79,6 +79,28 @@ describe('model slots', () => {
     await expect(slots.acquire([m('a'), m('b'), m('c')])).rejects.toBeInstanceOf(SlotCapacityError);
   });
 
+  it('lends a slot engine to a runner: no new worker, dispose only cancels, and the model it leaves is reused', async () => {
+    const f = fakeEngines();
+    const slots = new ModelSlots({ createEngine: f.create, sae: 'https://x/sae/' });
+    await slots.acquire([m('base'), m('narrow')]);
+    const lent = await slots.lend([m('base'), m('narrow'), m('ckpt')]);
+    const engine = lent();
+    expect(lent()).toBe(engine);
+    await engine.loadModel({ baseUrl: 'https://x/ckpt/' });
+    await engine.loadSae('https://x/sae/');
+    expect(slots.held()).toEqual(['ckpt', 'narrow']);
+    await engine.dispose();
+    expect(f.made()).toBe(2);
+    expect(f.log.some((l) => l.includes('dispose'))).toBe(false);
+    // The checkpoint the runner left loaded is reused; narrow is still held; nothing loads.
+    const before = f.log.length;
+    await slots.acquire([m('ckpt'), m('narrow')]);
+    expect(f.log.length).toBe(before);
+    // A folder the runner was not told about is named by its folder.
+    await lent().loadModel({ baseUrl: 'https://x/other-model/' });
+    expect(slots.held()).toEqual(['other-model', 'narrow']);
+  });
+
   it('releases every engine, and a failed load leaves its slot empty and the other model held', async () => {
     const f = fakeEngines();
     const slots = new ModelSlots({ createEngine: f.create, sae: 'https://x/sae/' });
