@@ -153,8 +153,9 @@ export class ModelSlots {
     const reused = new Set(chosen.filter(Boolean));
     models.forEach((m, i) => {
       if (chosen[i]) return;
-      // A slot that holds nothing requested, else a new one.
-      let slot = this.#slots.find((s) => !chosen.includes(s) && !models.some((x) => same(s.model, x)));
+      // A slot no other requested model uses (one holding nothing requested first), else a new one while under capacity.
+      const free = this.#slots.filter((s) => !chosen.includes(s));
+      let slot = free.find((s) => !models.some((x) => same(s.model, x))) ?? free[0];
       if (!slot) {
         slot = { engine: this.#options.createEngine(), model: null, ready: null };
         this.#slots.push(slot);
