@@ -1,7 +1,7 @@
 // What a newcomer sees first (issue 14): latents ranked by what is specific to the text with dense ones folded away,
 // the persona bars from the monitor, a first-visit hint at one slider, examples fetched per card, and screenshots.
 import { expect, test, type Page } from '@playwright/test';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { appUrl, MODEL, promptTokens, waitForAnalysis } from './helpers';
 
 const modelDir = `models/${MODEL}`;
