@@ -67,7 +67,7 @@ function fakeEngines(script: Script) {
 }
 
 // Voice a favours token 0, voice h (the persona) token 1; margin 0.5 per token.
-const classifier: VoiceClassifier = { voices: ['a', 'h'], vocabSize: 10, logProbs: [Float64Array.from([-1, -3, -2, -2, -2, -2, -2, -2, -2, -2]), Float64Array.from([-3, -1, -2, -2, -2, -2, -2, -2, -2, -2])], margin: 0.5, rule: '' };
+const classifier: VoiceClassifier = { voices: ['a', 'h'], vocabSize: 10, logProbs: [Float64Array.from([-1, -3, -2, -2, -2, -2, -2, -2, -2, -2]), Float64Array.from([-3, -1, -2, -2, -2, -2, -2, -2, -2, -2])], margin: 0.5, rule: '', specialIds: new Set() };
 
 const plan: TimelinePlan = {
   checkpoints: [
@@ -119,8 +119,8 @@ describe('runTimeline', () => {
     expect(engines.requests.slice(0, 4).map((r) => [r.prompt, r.sampling.seed])).toEqual([['p0', 5], ['p0', 6], ['p1', 5], ['p1', 6]]);
     expect(engines.requests[0].sampling).toEqual({ maxNewTokens: 4, temperature: 0.8, topK: 40, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 5 });
     expect(engines.requests[0].steering.terms).toEqual([]);
-    // delta 2 = 2 se: not past 2 SE; rate 0.75 vs 0.25 over 4 each: pooled se 0.354, 0.5 < 0.707.
-    expect(out).toMatchObject({ latentStep: null, behaviourStep: null });
+    // The recipe's rule: delta 2 is not past 3 se (3); rate 0.75 is past 0.25 + 0.2.
+    expect(out).toMatchObject({ latentStep: null, behaviourStep: 100 });
     expect(progress.at(-1)).toBe(2);
   });
 
