@@ -6,14 +6,37 @@
 import { defineConfig, type Plugin } from 'vite';
 /// <reference types="vitest/config" />
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { createReadStream, existsSync, statSync, cpSync } from 'node:fs';
-import { resolve, join, normalize, extname } from 'node:path';
+import { createReadStream, existsSync, statSync, cpSync, readFileSync } from 'node:fs';
+import { resolve, join, normalize, extname, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
 const MODELS_DIR = resolve(ROOT, 'models');
-/** Model folders shipped with the app (the recipe's sources and caches are not). */
-const SHIPPED_MODELS = ['voices'];
+/**
+ * Model folders shipped with the app (the recipe's sources and caches are not): `voices` and the fine-tuned variant
+ * folders its variants.json names (the persona lab's pairs, siblings such as `voices-hacker-ft`). Read at config
+ * time; without the file just `voices`. Throws when the file is not JSON or names a folder outside models/.
+ */
+export function shippedModels(modelsDir: string = MODELS_DIR): string[] {
+  const file = join(modelsDir, 'voices', 'variants.json');
+  if (!existsSync(file)) return ['voices'];
+  let manifest: { variants?: { folder?: unknown }[] };
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: expected JSON (voices-variants/1), found a parse error: ${(e as Error).message}`);
+  }
+  const names = ['voices'];
+  for (const v of manifest.variants ?? []) {
+    if (typeof v.folder !== 'string') continue;
+    const rel = relative(modelsDir, resolve(modelsDir, 'voices', v.folder));
+    if (rel === '' || rel.startsWith('..') || rel.includes(sep))
+      throw new Error(`${file}: expected variant folders that are siblings of models/voices, found "${v.folder}"`);
+    if (!names.includes(rel)) names.push(rel);
+  }
+  return names;
+}
+const SHIPPED_MODELS = shippedModels();
 const MIME: Record<string, string> = {
   '.json': 'application/json',
   '.onnx': 'application/octet-stream',

@@ -174,8 +174,27 @@ def main():
     sym_str, merges = train_bpe(texts, cfg['vocab_size'])
     log(f'bpe: {len(merges)} merges in {time.time()-t0:.1f}s')
     tok, tcfg = build_tokenizer_json(sym_str, merges, cfg['n_ctx'])
-    write_json(os.path.join(cfg['out'], 'tokenizer.json'), tok)
-    write_json(os.path.join(cfg['out'], 'tokenizer_config.json'), tcfg, indent=2)
+    if '--check-shipped' in sys.argv:
+        # rebuilding caches for an existing build (build.sh --variants): the retrained tokenizer must equal the
+        # shipped one byte for byte, so the shipped model's token ids are the ones the caches hold; nothing is written
+        # into the model folder
+        for name, obj, ind in (('tokenizer.json', tok, None), ('tokenizer_config.json', tcfg, 2)):
+            shipped = open(os.path.join(cfg['out'], name), 'rb').read()
+            mine = (json.dumps(obj, indent=ind, ensure_ascii=False) + '\n').encode()
+            if mine != shipped:
+                raise SystemExit(f"bpe --check-shipped: the retrained {name} differs from {cfg['out']}/{name} "
+                                 f"(sha256 {sha256_bytes(mine)[:16]} vs {sha256_bytes(shipped)[:16]}): the corpus or "
+                                 'the packages changed, so the caches would not hold the shipped token ids')
+        man = read_json(os.path.join(d, 'manifest.json'))['voices']
+        shipped_man = read_json(os.path.join(cfg['out'], 'manifest.json'))['voices']
+        bad = [a['id'] for a, b in zip(man, shipped_man) if (a['sha256'], a['sha256_train'], a['sha256_val']) != (b['sha256'], b['sha256_train'], b['sha256_val'])]
+        if bad or len(man) != len(shipped_man):
+            raise SystemExit(f"bpe --check-shipped: the regenerated corpus differs from {cfg['out']}/manifest.json for {bad}")
+        log(f"bpe: retrained tokenizer.json and tokenizer_config.json equal the shipped files byte for byte "
+            f"(sha256 {sha256_bytes(open(os.path.join(cfg['out'], 'tokenizer.json'), 'rb').read())[:16]})")
+    else:
+        write_json(os.path.join(cfg['out'], 'tokenizer.json'), tok)
+        write_json(os.path.join(cfg['out'], 'tokenizer_config.json'), tcfg, indent=2)
     enc = Encoder(tok)
     t0 = time.time()
     for v in VOICES:

@@ -3,14 +3,19 @@
 # -> relabel (labels, examples files, monitor calibration: what relabel.py redoes on an existing build).
 #   bash models/recipe/build.sh            full build into models/voices/   (npm run models:build)
 #   bash models/recipe/build.sh --smoke    tiny config into models/voices-smoke/ in seconds (npm run models:smoke)
+#   bash models/recipe/build.sh --variants [--smoke]   only the persona-emergence stages (finetune.py ->
+#                                           variants_export.py -> emergence.py) on the existing build: the base's
+#                                           files are read, never retrained or rewritten (corpus caches are rebuilt
+#                                           first when missing, and the retrained tokenizer must equal the shipped one)
 #   extra flags: --retrain (ignore a finished LM checkpoint in models/.cache)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-SMOKE=""; RETRAIN=""
+SMOKE=""; RETRAIN=""; VARIANTS_ONLY=""
 for a in "$@"; do
   case "$a" in
     --smoke) SMOKE="--smoke" ;;
+    --variants) VARIANTS_ONLY=1 ;;
     --retrain) RETRAIN="--force" ;;
     *) echo "unknown flag $a" >&2; exit 2 ;;
   esac
@@ -34,12 +39,49 @@ fi
 
 if [ -n "$SMOKE" ]; then
   OUT=models/voices-smoke; CACHE=models/.cache/smoke; RETRAIN="--force"
-  rm -rf "$OUT" "$CACHE"
+  [ -n "$VARIANTS_ONLY" ] || rm -rf "$OUT" "$CACHE"
 else
   OUT=models/voices; CACHE=models/.cache/full
 fi
 export PYTHONHASHSEED=0 VOICES_THREADS=${VOICES_THREADS:-2}
 t0=$(date +%s)
+
+# persona emergence (finetune -> q4 export -> evaluation + the lab's files); models/voices*-{hacker-ft,...} siblings
+variants() {
+  cd "$ROOT/models/recipe"
+  local ts; ts=$(date +%s)
+  if ! ls "$ROOT/$CACHE"/corpus/*.train.npy >/dev/null 2>&1; then
+    $PY corpus.py $SMOKE
+    $PY bpe.py $SMOKE --check-shipped
+  fi
+  # the smoke model's ops are tiny: one thread is several times faster than two on a loaded 2-core machine
+  local th=$VOICES_THREADS; [ -n "$SMOKE" ] && th=1
+  VOICES_THREADS=$th $PY -W ignore finetune.py $SMOKE;        echo "finetune.py: $(( $(date +%s) - ts ))s"; ts=$(date +%s)
+  VOICES_THREADS=$th $PY -W ignore variants_export.py $SMOKE; echo "variants_export.py: $(( $(date +%s) - ts ))s"; ts=$(date +%s)
+  VOICES_THREADS=$th $PY -W ignore emergence.py $SMOKE;       echo "emergence.py: $(( $(date +%s) - ts ))s"
+  cd "$ROOT"
+  for f in variants.json voice-classifier.json emergence-golden.json; do
+    [ -s "$OUT/$f" ] || { echo "missing $OUT/$f" >&2; exit 1; }
+  done
+  local folders; folders=$($PY -c "import json; print(' '.join(v['folder'] for v in json.load(open('$OUT/variants.json'))['variants'] if v['folder'] != './'))")
+  local total=0
+  for d in $folders; do
+    for f in config.json tokenizer.json tokenizer_config.json generation_config.json onnx/model_q4.onnx README.md; do
+      [ -s "$OUT/$d$f" ] || { echo "missing $OUT/$d$f" >&2; exit 1; }
+    done
+    total=$(( total + $(du -sb "$OUT/$d" | cut -f1) ))
+  done
+  echo "variant folders: $total bytes ($folders)"
+  if [ -z "$SMOKE" ] && [ "$total" -gt 41943040 ]; then echo "the variant folders exceed 40 MB" >&2; exit 1; fi
+}
+if [ -n "$VARIANTS_ONLY" ]; then
+  for f in tokenizer.json onnx/model.onnx onnx/model_q4.onnx eval.json; do
+    [ -s "$OUT/$f" ] || { echo "--variants needs an existing build in $OUT (missing $f)" >&2; exit 1; }
+  done
+  variants
+  echo "variants stages in $(( $(date +%s) - t0 ))s"
+  exit 0
+fi
 cd models/recipe
 $PY corpus.py $SMOKE
 $PY bpe.py $SMOKE
@@ -65,3 +107,5 @@ done
 size=$(du -sb "$OUT" | cut -f1)
 echo "$OUT: $(du -sh "$OUT" | cut -f1) ($size bytes) in $(( $(date +%s) - t0 ))s"
 if [ -z "$SMOKE" ] && [ "$size" -gt 31457280 ]; then echo "models/voices exceeds 30 MB" >&2; exit 1; fi
+variants
+echo "all stages in $(( $(date +%s) - t0 ))s"

@@ -115,10 +115,13 @@ class GPT2LMHeadModel(nn.Module):
         if isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, 0.0, 0.02)
 
+    lm_head_weight = None  # set only by load_onnx_model on a q4 graph: its lm_head is quantised, its embedding is not
+
     def logits(self, h):
         B, T, C = h.shape
         # 2-D Gemm with transB on the tied wte (keeps one copy of the embedding in the ONNX file)
-        return F.linear(h.reshape(B * T, C), self.transformer.wte.weight).reshape(B, T, -1)
+        w = self.transformer.wte.weight if self.lm_head_weight is None else self.lm_head_weight
+        return F.linear(h.reshape(B * T, C), w).reshape(B, T, -1)
 
     def forward(self, input_ids, attention_mask, position_ids, *past_flat):
         """ONNX signature: flat past (k0, v0, k1, v1, ...) -> logits, flat presents."""
@@ -148,6 +151,57 @@ def load_model(cache_dir, cfg):
     m = GPT2LMHeadModel(cfg)
     sd = torch.load(os.path.join(cache_dir, 'model.pt'), map_location='cpu')
     m.load_state_dict(sd['model'])
+    m.eval()
+    return m
+
+
+def dequantize_matmulnbits(packed, scales, zp, N, K, block):
+    """com.microsoft MatMulNBits (bits 4) initializers -> the fp32 weight [N, K] it multiplies by (transposed).
+    packed uint8 [N, K/block, block/2] (low nibble = even k), scales float [N*nb], zero points uint8 packed two per
+    byte along the blocks (low nibble first, rows padded to an even block count). W[n, k] = (code - zp) * scale."""
+    import numpy as np
+    nb = K // block
+    code = np.zeros((N, nb, block), np.float32)
+    code[:, :, 0::2] = packed & 0x0F
+    code[:, :, 1::2] = packed >> 4
+    zpr = zp.reshape(N, -1)
+    z = np.zeros((N, zpr.shape[1] * 2), np.float32)
+    z[:, 0::2] = zpr & 0x0F
+    z[:, 1::2] = zpr >> 4
+    z = z[:, :nb]
+    sc = scales.reshape(N, nb).astype(np.float32)
+    return ((code - z[:, :, None]) * sc[:, :, None]).reshape(N, K)
+
+
+def load_onnx_model(path, cfg):
+    """The recipe's GPT from an exported graph's initializers (export.py names them after the state dict).
+    fp32 graph: the weights exactly. q4 graph: every MatMulNBits weight dequantised to the fp32 values onnxruntime
+    multiplies by, the embedding Gather's fp32 table kept, and the quantised tied lm_head set as `lm_head_weight`
+    (so the page's q4 run is reproduced up to float summation order). Raises KeyError when a weight is missing."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(path).graph
+    inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    m = GPT2LMHeadModel(cfg)
+    sd = {}
+    lm_head = None
+    for n in g.node:
+        if n.op_type != 'MatMulNBits':
+            continue
+        at = {a.name: a.i for a in n.attribute}
+        w = dequantize_matmulnbits(inits[n.input[1]], inits[n.input[2]], inits[n.input[3]], at['N'], at['K'], at['block_size'])
+        name = n.input[1][:-len('_Q4')]
+        if name == 'lm_head.weight':
+            lm_head = w
+        else:
+            sd[name] = w.T  # Conv1D layout [in, out]
+    for k in m.state_dict():
+        if k not in sd:
+            sd[k] = inits[k]
+    m.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in sd.items()})
+    if lm_head is not None:
+        m.lm_head_weight = torch.from_numpy(lm_head)
     m.eval()
     return m
 

@@ -33,7 +33,8 @@ export const KNOWN_MODELS: ModelEntry[] = [
     name: 'Voices (smoke test)',
     description: 'A tiny, barely trained copy of Voices with the same layout, for quick checks',
     folder: 'models/voices-smoke/',
-    saes: [{ id: DEFAULT_SAE, label: 'Residual after block 1' }],
+    // One layer (models/recipe/common.py SMOKE: n_layer 1, sae_layer 0), so its SAE reads the residual after block 0.
+    saes: [{ id: 'blocks.0.hook_resid_post', label: 'Residual after block 0' }],
   },
 ];
 
