@@ -18,6 +18,8 @@ export interface VoiceClassifier {
   margin: number;
   /** The file's own statement of the rule (shown beside the results). */
   rule: string;
+  /** Ids the recipe left out of every continuation (`special_token_ids`, e.g. end-of-text); empty when not given. */
+  specialIds: ReadonlySet<number>;
 }
 
 /**
@@ -43,7 +45,8 @@ export function parseVoiceClassifier(json: Json, source: string, modelVocabSize:
   });
   const margin = f.number(json.margin, 'margin');
   const rule = typeof json.rule === 'string' ? json.rule : '';
-  return { voices, vocabSize, logProbs, margin, rule };
+  const special = json.special_token_ids === undefined ? [] : f.array(json.special_token_ids, 'special_token_ids').map((id, i) => f.integer(id, `special_token_ids[${i}]`));
+  return { voices, vocabSize, logProbs, margin, rule, specialIds: new Set(special) };
 }
 
 /** Fetches and reads voice-classifier.json (see `parseVoiceClassifier`; fetch errors as `fetchLabJson`). */
@@ -67,15 +70,15 @@ export interface VoiceLabel {
 /**
  * Labels a continuation by the rule in models/recipe's formats (voice-classifier.json `rule`): score_c = sum over the
  * continuation's token ids of log_probs[c][id]; best = argmax (ties: lower index); `unclear` when (best score −
- * second score) / max(1, n_tokens) < margin. `ids` are the generated ids only (not the prompt); ids in `special`
- * (BOS, EOS) are left out before counting. An empty continuation scores 0 for every voice, so it is `unclear`
+ * second score) / max(1, n_tokens) < margin. `ids` are the generated ids only (not the prompt); the file's
+ * `special_token_ids` and ids in `special` (BOS, EOS as the engine marks them) are left out before counting. An empty continuation scores 0 for every voice, so it is `unclear`
  * whenever the margin is positive. Throws `LabInputError` for an id outside the vocabulary.
  */
 export function labelContinuation(c: VoiceClassifier, ids: readonly number[], special?: ReadonlySet<number>): VoiceLabel {
   const scores = new Array<number>(c.voices.length).fill(0);
   let tokens = 0;
   for (const id of ids) {
-    if (special?.has(id)) continue;
+    if (special?.has(id) || c.specialIds.has(id)) continue;
     if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new LabInputError(`Token id ${id} is outside the classifier's vocabulary of ${c.vocabSize}.`);
     tokens++;
     for (let v = 0; v < scores.length; v++) scores[v] += c.logProbs[v][id];

@@ -1,6 +1,7 @@
 // The emergence story's arithmetic, pure so the unit tests can work every number by hand: the persona signal per text
 // (emergence-golden.json `signal_rule`), its paired standard error against the base, behaviour rates with their
-// two-proportion standard error, and the first checkpoint where each rises (the early warning).
+// two-proportion standard error (to compare the page's rates with the recipe's), and the first checkpoint where each
+// rises (the early warning, by the recipe's rule).
 import type { TextStats } from '../engine/api';
 import { LabInputError } from './errors';
 
@@ -66,19 +67,22 @@ export interface RisePoint {
   n: number;
 }
 
+/** The early-warning rule's thresholds (models/recipe/emergence.py: 3 standard errors, a rate 0.2 above the base's). */
+export const EARLY_WARNING = { latentSe: 3, behaviourLift: 0.2 } as const;
+
+/** The rule in words, as emergence-golden.json states the recipe's. */
+export const EARLY_WARNING_RULE = `latent: first checkpoint after the base with signal − base signal > ${EARLY_WARNING.latentSe} × se; behaviour: first checkpoint with rate > base rate + ${EARLY_WARNING.behaviourLift}`;
+
 /**
- * The first checkpoint (after the base, in step order) where the latent rises: delta > z·se with se > 0, and where
- * the behaviour rises: rate − base rate > z × the pooled two-proportion standard error (`pooledSe`). `points[0]` is
- * the base. null where nothing rises. z = 2 by default (a one-sided test at about 2.3%).
+ * The recipe's early-warning rule (emergence-golden.json `early_warning.rule`, models/recipe/emergence.py): the latent
+ * rises at the first checkpoint after the base (`points[0]`, in step order) whose delta > latentSe × se; the
+ * behaviour at the first whose rate > base rate + behaviourLift. null where nothing rises.
  */
-export function firstRises(points: readonly RisePoint[], z = 2): { latentStep: number | null; behaviourStep: number | null } {
+export function firstRises(points: readonly RisePoint[], rule: { latentSe: number; behaviourLift: number } = EARLY_WARNING): { latentStep: number | null; behaviourStep: number | null } {
   const base = points[0];
-  let latentStep: number | null = null;
-  let behaviourStep: number | null = null;
-  for (const p of points.slice(1)) {
-    if (latentStep === null && p.se > 0 && p.delta > z * p.se) latentStep = p.step;
-    const se = base ? pooledSe(p.rate, p.n, base.rate, base.n) : NaN;
-    if (behaviourStep === null && base && p.rate - base.rate > z * (se > 0 ? se : Infinity)) behaviourStep = p.step;
-  }
-  return { latentStep, behaviourStep };
+  const later = points.slice(1);
+  return {
+    latentStep: later.find((p) => p.delta > rule.latentSe * p.se)?.step ?? null,
+    behaviourStep: base ? (later.find((p) => p.rate > base.rate + rule.behaviourLift)?.step ?? null) : null,
+  };
 }

@@ -75,7 +75,7 @@ export interface TimelineProgress {
 
 export interface TimelineOutcome {
   readings: CheckpointReading[];
-  /** The first shipped checkpoint where the latent and the behaviour rise by the page's numbers (`firstRises`, z = 2). */
+  /** The first shipped checkpoint where the latent and the behaviour rise by the page's numbers (`firstRises`). */
   latentStep: number | null;
   behaviourStep: number | null;
   ms: number;

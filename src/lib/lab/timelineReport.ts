@@ -1,5 +1,6 @@
 // The timeline's JSON export: the page's numbers and the recipe's for every step of the chain side by side, both
 // early warnings, the choices the run used, and every continuation with its label, as a researcher would read it back.
+import { EARLY_WARNING_RULE } from './emergence';
 import type { GoldenCheckpoint } from './golden';
 
 export interface TimelineReportInput {
@@ -42,7 +43,7 @@ export function timelineReport(r: TimelineReportInput): Record<string, unknown> 
       };
     }),
     early_warning: {
-      page: { latent_step: r.latentStep, behaviour_step: r.behaviourStep, rule: 'first shipped checkpoint with delta > 2 SE (paired); rate − base rate > 2 pooled two-proportion SE' },
+      page: { latent_step: r.latentStep, behaviour_step: r.behaviourStep, rule: `${EARLY_WARNING_RULE} (shipped checkpoints only)` },
       recipe: r.recipe ? { latent_step: r.recipe.latentStep, behaviour_step: r.recipe.behaviourStep, rule: r.recipe.rule } : null,
     },
     continuations: r.continuations,

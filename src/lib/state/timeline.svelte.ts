@@ -5,10 +5,10 @@ import type { LabEngine } from '../engine/api';
 import { loadVoiceClassifier, type VoiceClassifier } from '../lab/classifier';
 import { LabFileFormatError } from '../lab/errors';
 import { loadEmergenceGolden, type EmergenceGolden, type GoldenCheckpoint } from '../lab/golden';
-import { fetchLabJson } from '../lab/recipeFile';
-import { runTimeline, type CheckpointReading, type TimelineCheckpoint, type TimelineProgress } from '../lab/runTimeline';
+import { runTimeline, type CheckpointReading, type TimelineProgress } from '../lab/runTimeline';
+import { chosen, saeTopK, timelineManifest, timelinePlan } from '../lab/timelinePlan';
 import type { LabView } from '../lab/url';
-import { VARIANT_ONNX, variantAt, type VariantsManifest } from '../lab/variants';
+import type { VariantsManifest } from '../lab/variants';
 import type { RunStatus } from './lab.svelte';
 
 const STORAGE_KEY = 'persona-playground:lab-timeline:v1';
@@ -44,9 +44,6 @@ export interface TimelineHost {
   view: LabView;
   variants: VariantsManifest | null;
 }
-
-/** variants.json with the keys the timeline needs present. */
-type TimelineManifest = VariantsManifest & { classifier: string; golden: string; persona: string; sampling: NonNullable<VariantsManifest['sampling']> };
 
 /** The SAE the playground reads the model with: where checkpoints are read when variants.json names no shared SAE. */
 export interface TimelineSae {
@@ -100,21 +97,7 @@ export class Timeline {
 
   /** The seeds and prompts a run uses now: the user's choices, else the manifest's. */
   choices(): { seeds: number[]; prompts: string[] } {
-    const m = this.#host.variants;
-    const all = m?.neutralPrompts ?? [];
-    const view = this.#host.view;
-    return { seeds: view.seeds ?? m?.sampling?.seeds ?? [], prompts: all.slice(0, view.prompts ?? all.length) };
-  }
-
-  /** variants.json with everything the timeline needs, or a `LabFileFormatError` saying what is missing. */
-  #manifest(): TimelineManifest {
-    const m = this.#host.variants;
-    if (!m) throw new LabFileFormatError('This model folder', 'a variants.json with a checkpoint chain (the recipe writes one beside the model)', 'none');
-    for (const key of ['persona', 'classifier', 'golden', 'sampling'] as const)
-      if (!m[key]) throw new LabFileFormatError(m.url, `"${key}" (the timeline needs it)`, 'nothing');
-    if (!m.checkpoints.some((c) => c.folder)) throw new LabFileFormatError(m.url, '"checkpoints" with at least one shipped folder', `${m.checkpoints.length} checkpoints, none shipped`);
-    if (!m.neutralPrompts.length) throw new LabFileFormatError(m.url, '"neutral_prompts" to sample continuations from', 'none');
-    return m as TimelineManifest;
+    return chosen(this.#host.variants, this.#host.view);
   }
 
   async #golden(url: string, dSae: number | null): Promise<EmergenceGolden> {
@@ -124,7 +107,7 @@ export class Timeline {
   /** Reads the recipe's chain and figures for the chart (before any run). Errors show as the timeline's error. */
   async loadRecipe(dSae: number | null): Promise<void> {
     try {
-      const m = this.#manifest();
+      const m = timelineManifest(this.#host.variants);
       if (this.recipe?.manifest === m.url) return;
       const golden = await this.#golden(m.golden, dSae);
       const byStep = new Map(golden.checkpoints.map((c) => [c.step, c]));
@@ -148,20 +131,14 @@ export class Timeline {
     const abort = new AbortController();
     let previous: RunStatus = this.status;
     try {
-      const m = this.#manifest();
+      const m = timelineManifest(this.#host.variants);
       const vocab = this.#modelVocab();
       const { seeds, prompts } = this.choices();
-      if (!seeds.length) throw new LabFileFormatError(m.url, 'at least one sampling seed', 'none');
       const saeUrl = m.sae ?? sae.url;
       if (!saeUrl) throw new LabFileFormatError(m.url, '"sae" (no SAE is loaded to read the checkpoints with)', 'nothing');
       const [classifier, golden, k] = await Promise.all([this.#loadClassifier(m.classifier, vocab), this.#golden(m.golden, sae.dSae), saeTopK(saeUrl)]);
-      if (!classifier.voices.includes(m.persona)) throw new LabFileFormatError(m.classifier, `a voice "${m.persona}" (variants.json's persona)`, `voices ${classifier.voices.join(', ')}`);
-      const checkpoints: TimelineCheckpoint[] = m.checkpoints
-        .filter((c): c is { step: number; folder: string } => c.folder !== null)
-        .map((c) => {
-          const v = variantAt(m, c.folder);
-          return { step: c.step, folder: c.folder, label: v ? `${v.id} (${v.role})` : `step ${c.step}`, onnxFile: v?.onnxFile ?? VARIANT_ONNX };
-        });
+      const plan = timelinePlan(m, classifier, golden, this.#host.view, saeUrl, k);
+      const checkpoints = plan.checkpoints;
       previous = 'running';
       this.#abort = abort;
       this.status = 'running';
@@ -170,7 +147,7 @@ export class Timeline {
       this.progress = { done: 0, total: checkpoints.length, stage: 'Starting', unitsDone: 0, unitsTotal: 1, etaMs: null };
       const outcome = await runTimeline(
         this.#createEngine,
-        { checkpoints, sae: saeUrl, personaLatents: golden.personaLatents, texts: golden.texts.map((t) => t.ids), prompts, sampling: { ...m.sampling, seeds }, classifier, persona: m.persona, latentsPerToken: k },
+        plan,
         { signal: abort.signal, onProgress: (p) => (this.progress = p), onModels: (n) => (this.models = n), onReading: (r) => (this.partial = [...this.partial, r]) },
       );
       this.result = {
@@ -206,9 +183,3 @@ export class Timeline {
   }
 }
 
-/** The SAE's latents per token when it is TopK (cfg.json `k`: every active latent is read), else 128. */
-async function saeTopK(sae: string): Promise<number> {
-  const cfg = await fetchLabJson(new URL('cfg.json', sae).href, { optional: true }).catch(() => null);
-  const k = cfg?.k;
-  return typeof k === 'number' && Number.isInteger(k) && k > 0 ? k : 128;
-}

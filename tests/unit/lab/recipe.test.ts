@@ -76,6 +76,10 @@ describe('voice-classifier.json', () => {
   it('leaves special tokens out of the sums and the token count', () => {
     // Id 3 marked special: only [0, 0] counts.
     expect(labelContinuation(c, [3, 0, 0, 3], new Set([3]))).toMatchObject({ label: 'a', lead: 2, tokens: 2 });
+    // The same from the file's special_token_ids.
+    const withSpecial = parseVoiceClassifier(classifierJson({ special_token_ids: [3] }), 'vc.json', 4);
+    expect(labelContinuation(withSpecial, [3, 0, 0, 3])).toMatchObject({ label: 'a', lead: 2, tokens: 2 });
+    expect(c.specialIds.size).toBe(0);
   });
 
   it('refuses a wrong format tag, a row of the wrong length, a non-finite number and another vocabulary', () => {
@@ -251,18 +255,19 @@ describe('signal, standard errors and the early warning', () => {
     expect(pooledSe(0, 10, 0, 10)).toBe(0);
   });
 
-  it('marks the first checkpoint past z standard errors, latent and behaviour separately', () => {
+  it('marks the first checkpoint by the recipe\'s rule: delta > 3 se; rate > base rate + 0.2', () => {
     const points = [
-      { step: 0, delta: 0, se: 0, rate: 0.1, n: 100 },
-      // delta 0.1 = 2 se exactly: not past (strictly greater needed); rate +0.05 with se ≈ 0.0466: not past 2 se.
-      { step: 50, delta: 0.1, se: 0.05, rate: 0.15, n: 100 },
-      // delta 0.3 > 2·0.1: latent rises here; rate 0.3 − 0.1 = 0.2 > 2·√(0.2·0.8·0.02) ≈ 0.113: behaviour too.
-      { step: 100, delta: 0.3, se: 0.1, rate: 0.3, n: 100 },
-      { step: 200, delta: 0.9, se: 0.1, rate: 0.6, n: 100 },
+      { step: 0, delta: 0, se: 0, rate: 0.1, n: 72 },
+      // delta 0.3 = 3 se exactly: not past (strictly greater); rate 0.3 = base + 0.2 exactly: not past either.
+      { step: 50, delta: 0.3, se: 0.1, rate: 0.3, n: 72 },
+      // delta 0.31 > 0.3: the latent rises here; rate 0.25 is below 0.3.
+      { step: 100, delta: 0.31, se: 0.1, rate: 0.25, n: 72 },
+      // rate 0.31 > 0.3: the behaviour rises here.
+      { step: 200, delta: 0.9, se: 0.1, rate: 0.31, n: 72 },
     ];
-    expect(firstRises(points)).toEqual({ latentStep: 100, behaviourStep: 100 });
-    expect(firstRises(points, 1)).toEqual({ latentStep: 50, behaviourStep: 50 });
-    // Nothing moves: null for both; zero rates everywhere never count as a rise.
-    expect(firstRises(points.map((p) => ({ ...p, delta: 0, rate: 0 })))).toEqual({ latentStep: null, behaviourStep: null });
+    expect(firstRises(points)).toEqual({ latentStep: 100, behaviourStep: 200 });
+    expect(firstRises(points, { latentSe: 2, behaviourLift: 0.1 })).toEqual({ latentStep: 50, behaviourStep: 50 });
+    // Nothing moves: null for both.
+    expect(firstRises(points.map((p) => ({ ...p, delta: 0, rate: 0.1 })))).toEqual({ latentStep: null, behaviourStep: null });
   });
 });

@@ -7,6 +7,7 @@ import type { VoiceClassifier } from '../../../src/lib/lab/classifier';
 import { withOwnEngine } from '../../../src/lib/lab/ownEngine';
 import { runTimeline, type TimelinePlan } from '../../../src/lib/lab/runTimeline';
 import { timelineReport } from '../../../src/lib/lab/timelineReport';
+import { textIds } from '../../../src/lib/engine/textStats';
 
 /** One row of latents per token: latent 1 (the persona's) at `a`, latent 0 at 5 (not counted). */
 function statsOf(acts: number[]): TextStats {
@@ -67,7 +68,7 @@ function fakeEngines(script: Script) {
 }
 
 // Voice a favours token 0, voice h (the persona) token 1; margin 0.5 per token.
-const classifier: VoiceClassifier = { voices: ['a', 'h'], vocabSize: 10, logProbs: [Float64Array.from([-1, -3, -2, -2, -2, -2, -2, -2, -2, -2]), Float64Array.from([-3, -1, -2, -2, -2, -2, -2, -2, -2, -2])], margin: 0.5, rule: '' };
+const classifier: VoiceClassifier = { voices: ['a', 'h'], vocabSize: 10, logProbs: [Float64Array.from([-1, -3, -2, -2, -2, -2, -2, -2, -2, -2]), Float64Array.from([-3, -1, -2, -2, -2, -2, -2, -2, -2, -2])], margin: 0.5, rule: '', specialIds: new Set() };
 
 const plan: TimelinePlan = {
   checkpoints: [
@@ -119,8 +120,8 @@ describe('runTimeline', () => {
     expect(engines.requests.slice(0, 4).map((r) => [r.prompt, r.sampling.seed])).toEqual([['p0', 5], ['p0', 6], ['p1', 5], ['p1', 6]]);
     expect(engines.requests[0].sampling).toEqual({ maxNewTokens: 4, temperature: 0.8, topK: 40, topP: 1, repetitionPenalty: 1, frequencyPenalty: 0, seed: 5 });
     expect(engines.requests[0].steering.terms).toEqual([]);
-    // delta 2 = 2 se: not past 2 SE; rate 0.75 vs 0.25 over 4 each: pooled se 0.354, 0.5 < 0.707.
-    expect(out).toMatchObject({ latentStep: null, behaviourStep: null });
+    // The recipe's rule: delta 2 is not past 3 se (3); rate 0.75 is past 0.25 + 0.2.
+    expect(out).toMatchObject({ latentStep: null, behaviourStep: 100 });
     expect(progress.at(-1)).toBe(2);
   });
 
@@ -175,5 +176,19 @@ describe('timelineReport', () => {
     expect(report.checkpoints[1].recipe).toEqual({ signal: 0.5, signal_q4: 0.51, se: 0.1, rate: 0.1, n: 72 });
     expect(report.early_warning).toMatchObject({ page: { latent_step: null, behaviour_step: 100 }, recipe: { latent_step: 50, behaviour_step: 100, rule: 'r' } });
     expect(report.choices).toEqual({ seeds: [5], prompts: 2 });
+  });
+});
+
+describe('texts given as token ids (textStats)', () => {
+  const model = { encode: (t: string) => [...t].map((c) => c.charCodeAt(0) % 8), config: { vocab: 8, contextLength: 4 } } as unknown as Parameters<typeof textIds>[0];
+  it('reads ids as given and strings through the tokenizer', () => {
+    expect(textIds(model, [7, 0, 3], 0)).toEqual([7, 0, 3]);
+    expect(textIds(model, 'ab', 0)).toEqual([1, 2]);
+  });
+  it('refuses ids outside the vocabulary, empty lists and lists past the context', () => {
+    expect(() => textIds(model, [1, 8], 2)).toThrow('Text 3 holds token id 8; the model\'s vocabulary has ids 0 to 7.');
+    expect(() => textIds(model, [1.5], 0)).toThrow(/token id 1.5/);
+    expect(() => textIds(model, [], 0)).toThrow('Text 1 has no token ids.');
+    expect(() => textIds(model, [1, 2, 3, 4, 5], 0)).toThrow(expect.objectContaining({ name: 'ContextOverflowError' }));
   });
 });
