@@ -17,12 +17,13 @@ export const DEFAULT_RECIPE_SAMPLING: RecipeSampling = { temperature: 0.8, topK:
 
 /**
  * The request for one continuation of `prompt` with the recipe's sampling (temperature, top-k, `newTokens`, no
- * top-p or penalties) and `seed`. With `strength` ≠ 0 the persona is steered by its latents at that strength and the
+ * top-p or penalties) and `seed`. With `strength` ≠ 0 the persona is steered at that strength (by its latents or its
+ * persona vector, `use`: the preset's `defaultUse`, which the recipe chose by measurement) and the
  * unsteered baseline is sampled in the same batch (row 0 = baseline, row 1 = steered, same seed); the persona's
  * monitor is read on every generated token.
  */
-export function continuationRequest(prompt: string, sampling: RecipeSampling, seed: number, personaId: string, strength = 0): GenerateRequest {
-  const terms: SteeringTerm[] = strength !== 0 ? [{ kind: 'persona', personaId, strength, use: 'latents' }] : [];
+export function continuationRequest(prompt: string, sampling: RecipeSampling, seed: number, personaId: string, strength = 0, use: 'latents' | 'vector' = 'latents'): GenerateRequest {
+  const terms: SteeringTerm[] = strength !== 0 ? [{ kind: 'persona', personaId, strength, use }] : [];
   return {
     prompt,
     promptMode: 'text',

@@ -218,7 +218,7 @@ export class Discover {
   async #continue(held: HeldModel, prompt: string, seed: number, strength: number, signal: AbortSignal): Promise<Continuation[]> {
     const recipe = this.recipe!;
     this.progress = { message: `${held.model.id} is writing${strength ? ` (persona at ${strength > 0 ? '+' : ''}${strength})` : ''}` };
-    const run = new GenerationRun(continuationRequest(prompt, recipe.sampling, seed, recipe.persona, strength));
+    const run = new GenerationRun(continuationRequest(prompt, recipe.sampling, seed, recipe.persona, strength, this.persona?.defaultUse ?? 'latents'));
     const onAbort = () => held.engine.cancel();
     signal.addEventListener('abort', onAbort);
     try {
