@@ -6,6 +6,7 @@ import type { DiscoverRecipe, StoryModel } from '../discover/recipe';
 import { ModelSlots, type HeldModel } from '../discover/slots';
 import { continuationRequest, toContinuation, type Continuation } from '../discover/continuations';
 import { DISCOVER_STEPS } from '../discover/steps';
+import { shortSample } from '../discover/sample';
 import { personaReadings, type PersonaReading } from '../ui/persona-readings';
 import { fetchCatalogue, type FeatureCatalogue } from '../ui/features';
 import { rankDiffs, type LatentDiff } from '../lab/diff';
@@ -137,7 +138,7 @@ export class Discover {
     try {
       const recipe = await this.#options.loadRecipe(this.#options.folder);
       this.recipe = recipe;
-      if (!this.sampleText) this.sampleText = recipe.examples[0] ?? 'Hack the kernel until the kludge works, then ship it.';
+      if (!this.sampleText) this.sampleText = shortSample(recipe.examples[0] ?? 'The hacker fixed the kludge in the kernel and went back to flaming on Usenet.');
       this.#slots = new ModelSlots({
         createEngine: this.#options.createEngine,
         sae: recipe.sae,

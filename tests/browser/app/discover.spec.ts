@@ -167,6 +167,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
     if (recipe) expect(Number(timeline[i].rate)).toBe(recipe.rate);
   });
   await expect(page.getByTestId('timeline-result')).toContainText('(from the recipe)');
+  console.log('TIMELINE', JSON.stringify(timeline), JSON.stringify(golden.checkpoints));
 
   // 6. Narrow fine-tune against the realigned model, labelled, and the stated drop is the readings' difference.
   await next(page, 6);

@@ -8,6 +8,7 @@ import { discoverFiles } from '../../../src/lib/discover/offline';
 import { assembleRecipe, DiscoverRecipeError } from '../../../src/lib/discover/loadRecipe';
 import { continuationRequest, personaLevel, toContinuation } from '../../../src/lib/discover/continuations';
 import { parseVoiceClassifier } from '../../../src/lib/lab/classifier';
+import { shortSample } from '../../../src/lib/discover/sample';
 import { parseVariants } from '../../../src/lib/lab/variants';
 
 describe('a step in the address', () => {
@@ -222,5 +223,15 @@ describe('a continuation', () => {
     expect(c.text).toBe(' hack hack<eos>');
     expect(personaLevel(1, persona)).toBe(0);
     expect(personaLevel(2, undefined)).toBeNull();
+  });
+});
+
+describe('the sample text', () => {
+  it('is the head of the example, cut at a sentence end, else a space', () => {
+    const ex = 'accumulator: n. obs. 1. Archaic term for a register. On-line use of it as a synonym for register is a fairly reliable indication';
+    expect(shortSample(ex)).toBe('accumulator: n. obs. 1. Archaic term for a register.');
+    expect(shortSample('bob:  n. At Demon\nInternet', 80)).toBe('bob: n. At Demon Internet');
+    expect(shortSample('one two three four five six', 12)).toBe('one two');
+    expect(shortSample('abcdefghijklmnop', 5)).toBe('abcde');
   });
 });
