@@ -67,7 +67,6 @@ function expectLabelled(list: Card[]) {
 }
 
 /** The step has finished its work, held at most two models, and nothing is wider than the viewport. */
-const T0 = Date.now();
 async function settled(page: Page, step: number) {
   await expect(page.getByTestId('discover')).toHaveAttribute('data-step', String(step));
   await expect(page.getByTestId('discover-status')).toHaveAttribute('data-busy', '', { timeout: 180_000 });
@@ -75,7 +74,6 @@ async function settled(page: Page, step: number) {
   expect(Number(await page.getByTestId('discover-status').getAttribute('data-models'))).toBeLessThanOrEqual(2);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(await page.evaluate(() => window.innerWidth));
   await page.screenshot({ path: `test-results/screenshots/discover-${step}-375.png`, fullPage: true });
-  console.log('LAP', step, Date.now() - T0);
 }
 
 async function next(page: Page, step: number) {
@@ -133,6 +131,12 @@ test('Discover walks six live steps whose numbers equal their references, with U
     expect(r.latent, `rank ${i + 1}`).toBe(ref.top[i].latent);
     expect(Math.abs(r.value - ref.top[i].delta), `rank ${i + 1} delta`).toBeLessThanOrEqual(1e-5 + 1e-3 * Math.abs(r.value));
   });
+  // ... and the recipe's own q4 diff of the same texts (emergence-golden.json diffs_q4, 6 decimals) where it is clear.
+  const recipeDiff: { latent: number; delta: number }[] = golden.diffs_q4[narrow.id] ?? [];
+  for (let i = 0; i < Math.min(5, recipeDiff.length, rows.length); i++) {
+    expect(rows[i].latent, `recipe rank ${i + 1}`).toBe(recipeDiff[i].latent);
+    expect(Math.abs(rows[i].value - recipeDiff[i].delta), `recipe rank ${i + 1} delta`).toBeLessThanOrEqual(5e-5 + 1e-3 * Math.abs(recipeDiff[i].delta));
+  }
   const ranks = await page.getByTestId('persona-rank').evaluateAll((els) => els.map((e) => ({ latent: Number(e.getAttribute('data-latent')), rank: e.getAttribute('data-rank') })));
   expect(ranks.map((r) => r.latent)).toEqual(golden.persona_latents);
   for (const r of ranks) expect(r.rank, `persona latent ${r.latent}`).toBe(ref.order.includes(r.latent) ? String(ref.order.indexOf(r.latent) + 1) : '');
@@ -165,9 +169,10 @@ test('Discover walks six live steps whose numbers equal their references, with U
     // The rate shown is the recipe's (labelled so) until a live rate is asked for.
     const recipe = golden.checkpoints.find((g: { step: number }) => g.step === c.step);
     if (recipe) expect(Number(timeline[i].rate)).toBe(recipe.rate);
+    // The page's signal on the shipped q4 graph equals the recipe's on the same dequantised weights (6 decimals).
+    if (recipe && c.folder !== null) expect(Math.abs(Number(timeline[i].signal) - recipe.signal_q4), `step ${c.step} signal`).toBeLessThanOrEqual(2e-5 + 1e-3 * recipe.signal_q4);
   });
   await expect(page.getByTestId('timeline-result')).toContainText('(from the recipe)');
-  console.log('TIMELINE', JSON.stringify(timeline), JSON.stringify(golden.checkpoints));
 
   // 6. Narrow fine-tune against the realigned model, labelled, and the stated drop is the readings' difference.
   await next(page, 6);
@@ -224,4 +229,28 @@ test('one Discover step embeds on its own, and the main page links to Discover',
   await link.click();
   await expect(page.getByTestId('discover')).toHaveAttribute('data-step', '1');
   await expect(page.getByTestId('discover-step')).toHaveAttribute('data-step-id', 'voices');
+});
+
+// The one test on the full Voices model (when its variants are built): step 3's diff of base against the Hacker
+// fine-tune on the recipe's golden texts, in the page, equals the recipe's own q4 diff of the same texts.
+const full = existsSync('models/voices/variants.json') && existsSync('models/voices/emergence-golden.json');
+test('on the full Voices model, the diff step equals the recipe\'s q4 diff and finds the Hacker persona', async ({ page }) => {
+  test.skip(!full, 'models/voices has no variants: run npm run models:build (or build.sh --variants)');
+  test.setTimeout(600_000);
+  const v = JSON.parse(readFileSync('models/voices/variants.json', 'utf8'));
+  const g = JSON.parse(readFileSync('models/voices/emergence-golden.json', 'utf8'));
+  const narrowId: string = v.variants.find((x: VariantEntry) => x.role === 'narrow fine-tune').id;
+  const recipeDiff: { latent: number; delta: number }[] = g.diffs_q4[narrowId];
+  await page.goto('./?discover=3');
+  await expect(page.getByTestId('diff-result')).toBeVisible({ timeout: 540_000 });
+  await expect(page.getByTestId('discover-status')).toHaveAttribute('data-busy', '');
+  const rows = await page.getByTestId('diff-row').evaluateAll((els) => els.map((e) => ({ latent: Number(e.getAttribute('data-latent')), value: Number(e.getAttribute('data-value')) })));
+  for (let i = 0; i < 5; i++) {
+    expect(rows[i].latent, `rank ${i + 1}`).toBe(recipeDiff[i].latent);
+    expect(Math.abs(rows[i].value - recipeDiff[i].delta), `rank ${i + 1} delta`).toBeLessThanOrEqual(5e-5 + 1e-3 * Math.abs(recipeDiff[i].delta));
+  }
+  // The persona's best rank on the page is the recipe's (when the recipe's top 20 has one).
+  const recipeRank = recipeDiff.findIndex((d) => g.persona_latents.includes(d.latent));
+  const ranks = await page.getByTestId('persona-rank').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-rank') || Infinity)));
+  if (recipeRank >= 0) expect(Math.min(...ranks)).toBe(recipeRank + 1);
 });
