@@ -223,6 +223,11 @@ test('one Discover step embeds on its own, and the main page links to Discover',
   expect(two.map((c) => c.model)).toEqual([byRole('base').id, byRole('narrow fine-tune').id]);
   expectLabelled(two);
 
+  // A model folder without the recipe's files: a message saying what is missing, nothing loaded.
+  await page.goto('./?discover=2&m=models/recipe/');
+  await expect(page.getByTestId('discover-fatal')).toContainText('models/recipe/variants.json is missing: this model folder has no fine-tuned variants to discover.');
+  await expect(page.getByTestId('discover-status')).toHaveAttribute('data-models', '0');
+
   await page.goto(`./?m=${MODEL}`);
   const link = page.getByTestId('discover-link');
   await expect(link).toHaveAttribute('href', `./?discover=1&m=${MODEL}`);
