@@ -28,9 +28,8 @@ export function startDiscover(target: HTMLElement, embed: boolean): Discover {
   if (found.warning) d.error = found.warning;
 
   const show = (step: number) => {
-    d.step = step;
     document.title = `Discover ${step}/6 — Persona Playground`;
-    void d.runCurrent();
+    void d.show(step);
   };
   const navigate = (step: number) => {
     if (step === d.step) return;

@@ -85,6 +85,8 @@ export class Discover {
   readonly #options: DiscoverOptions;
   #slots: ModelSlots | null = null;
   #abort: AbortController | null = null;
+  /** The step work running now, so moving to another step can cancel it and wait for it to end. */
+  #running: Promise<boolean> | null = null;
 
   step = $state(1);
   recipe = $state.raw<DiscoverRecipe | null>(null);
@@ -186,8 +188,16 @@ export class Discover {
   }
 
   /** Runs one step's work: `busy`/`progress` while it runs, a failure in `error` with the previous result kept. */
-  async #task(task: DiscoverTask, work: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
-    if (!this.recipe || this.busy) return false;
+  #task(task: DiscoverTask, work: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
+    if (!this.recipe || this.busy) return Promise.resolve(false);
+    const running = this.#run(task, work).finally(() => {
+      if (this.#running === running) this.#running = null;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  async #run(task: DiscoverTask, work: (signal: AbortSignal) => Promise<void>): Promise<boolean> {
     this.busy = task;
     this.error = null;
     const abort = new AbortController();
@@ -359,6 +369,20 @@ export class Discover {
       );
       this.timeline = { ...result, outcome };
     });
+  }
+
+  /**
+   * Shows `step` (1-based) and runs its work if it has no result yet. Work still running for another step is
+   * cancelled first (its previous result, if any, is kept) so the new step starts at once.
+   */
+  async show(step: number): Promise<void> {
+    this.step = step;
+    if (this.#running) {
+      this.cancel();
+      await this.#running;
+      this.error = null;
+    }
+    if (this.step === step) await this.runCurrent();
   }
 
   /** Runs the shown step's work when it has no result yet (each step computes live on arrival). */
