@@ -24,6 +24,8 @@ export interface DiscoverProgress {
   message: string;
   done?: number;
   total?: number;
+  /** What `done`/`total` count: bytes while downloading, else texts, continuations or checkpoints. */
+  unit?: 'bytes' | 'items';
   etaMs?: number | null;
 }
 
@@ -219,7 +221,7 @@ export class Discover {
     const names = models.map((m) => m.id).join(' and ');
     this.progress = { message: `Loading ${names}` };
     const held = await this.#slots!.acquire(models, (p: Progress, m) => {
-      this.progress = { message: `${m.id}: ${p.message}`, done: p.loaded, total: p.total };
+      this.progress = { message: `${m.id}: ${p.message}`, done: p.loaded, total: p.total, unit: p.stage === 'download' ? 'bytes' : 'items' };
     });
     this.presets = await held[0].engine.personas();
     return held;
