@@ -346,8 +346,8 @@ export class Discover {
       const cfg = await fetchLabJson(new URL('cfg.json', r.sae).href).catch(() => null);
       const k = typeof cfg?.k === 'number' ? cfg.k : 128;
       const prompts = r.neutralPrompts.slice(0, this.timelinePrompts);
+      // The previous result stays on screen until the first checkpoint of this run is read (and if it is cancelled first).
       const result: TimelineResult = { prompts: prompts.length, readings: [], outcome: null };
-      this.timeline = result;
       const outcome = await runTimeline(
         lent,
         {
