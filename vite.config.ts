@@ -82,6 +82,10 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * Dev and preview serve every file under models/ at `<base>models/...` (the base folder, its variant siblings such as
+ * models/voices-hacker-ft/, and the local smoke folders), so the persona lab's pairs load there without a copy.
+ */
 function serveModels(): Plugin {
   const middleware = (req: any, res: any, next: () => void) => {
     const url: string = req.url ?? '';

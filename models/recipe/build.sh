@@ -54,8 +54,9 @@ variants() {
     $PY corpus.py $SMOKE
     $PY bpe.py $SMOKE --check-shipped
   fi
-  # the smoke model's ops are tiny: one thread is several times faster than two on a loaded 2-core machine
-  local th=$VOICES_THREADS; [ -n "$SMOKE" ] && th=1
+  # one torch thread: on the shared 2-core machine two threads ran these small ops up to 10x slower (smoke emergence:
+  # 88 s vs 8 s of CPU), and the committed variants were built with one thread (float reductions depend on it)
+  local th=${VOICES_VARIANTS_THREADS:-1}
   VOICES_THREADS=$th $PY -W ignore finetune.py $SMOKE;        echo "finetune.py: $(( $(date +%s) - ts ))s"; ts=$(date +%s)
   VOICES_THREADS=$th $PY -W ignore variants_export.py $SMOKE; echo "variants_export.py: $(( $(date +%s) - ts ))s"; ts=$(date +%s)
   VOICES_THREADS=$th $PY -W ignore emergence.py $SMOKE;       echo "emergence.py: $(( $(date +%s) - ts ))s"
@@ -73,6 +74,9 @@ variants() {
   done
   echo "variant folders: $total bytes ($folders)"
   if [ -z "$SMOKE" ] && [ "$total" -gt 41943040 ]; then echo "the variant folders exceed 40 MB" >&2; exit 1; fi
+  local size; size=$(du -sb "$OUT" | cut -f1)
+  echo "$OUT with the emergence files: $size bytes"
+  if [ -z "$SMOKE" ] && [ "$size" -gt 31457280 ]; then echo "models/voices exceeds 30 MB" >&2; exit 1; fi
 }
 if [ -n "$VARIANTS_ONLY" ]; then
   for f in tokenizer.json onnx/model.onnx onnx/model_q4.onnx eval.json; do

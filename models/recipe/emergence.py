@@ -9,7 +9,7 @@ the model card's "Emergence" section. Every rule below is fixed in code before a
 - persona rate = share of continuations labelled Hacker (unclear is not Hacker) over 24 neutral prompts x 3 seeds;
 - latent early warning: first checkpoint whose persona-latent signal is above the base's by > 3 standard errors
   over texts; behavioural: first checkpoint whose persona rate exceeds the base's by > 0.2."""
-import math, shutil, subprocess
+import math, re, shutil, subprocess
 from common import *
 torch = setup_torch()
 from model import load_onnx_model
@@ -101,11 +101,11 @@ def main():
     texts = [p + c for p, c in zip(neutral, greedy)]  # no BOS: the SAE's cfg.json says prepend_bos false
     assert not read_json(os.path.join(out, 'sae', hn, 'cfg.json'))['metadata']['prepend_bos']
 
-    def loader_check(graphs):
-        """max |Δlogit| between the loaded PyTorch model and onnxruntime-node on the first 3 fixed texts."""
+    def loader_check(graphs, n_texts=3):
+        """max |Δlogit| between the loaded PyTorch model and onnxruntime-node on the first n_texts fixed texts."""
         cases = []
         for path, m in graphs:
-            for ids in texts[:3]:
+            for ids in texts[:n_texts]:
                 with torch.no_grad():
                     lg, _ = m.run(torch.tensor([ids]))
                 cases.append(dict(onnx=os.path.abspath(path), ids=ids, logits=lg[0].tolist()))
@@ -198,7 +198,7 @@ def main():
         q4m = load_onnx_model(qpath, mcfg)
         q4_graphs.append((qpath, q4m))
         evaluate(name, load_variant(d, name, cfg), q4m)
-    lc_var = loader_check(q4_graphs)
+    lc_var = loader_check(q4_graphs, 1)
     log(f"loader: variant q4 graphs max |Δlogit| vs onnxruntime {lc_var['max_abs_diff']:.2e}")
     if lc_var['max_abs_diff'] > 1e-4:
         raise SystemExit(f"a variant's dequantised q4 weights do not reproduce onnxruntime ({lc_var['max_abs_diff']:.2e})")
@@ -241,15 +241,15 @@ def main():
         order = np.argsort(-delta, kind='stable')
         rows = [dict(latent=int(i), delta=r6(delta[i]), base_mean=r6(models['base'][key][i]),
                      variant_mean=r6(models[name][key][i])) for i in order[:top]]
-        rank = 1 + min(int(np.where(order == l)[0][0]) for l in p_lat)
-        return rows, rank
+        per = {int(l): 1 + int(np.where(order == l)[0][0]) for l in p_lat}
+        return rows, min(per.values()), per
     base_id = os.path.basename(out.rstrip('/'))  # voices / voices-smoke: the variant ids and folders follow it
     folder_of = {name: v.replace('voices', base_id, 1) for name, v in vid.items()}
     NAR, CON, REA = folder_of[f'narrow-step-{N}'], folder_of['control'], folder_of['realigned']
-    diffs, diffs_q4, ranks, ranks_q4 = {}, {}, {}, {}
+    diffs, diffs_q4, ranks, ranks_q4, per_latent = {}, {}, {}, {}, {}
     for name, v in folder_of.items():
-        diffs[v], ranks[v] = diff_rows('means', name)
-        diffs_q4[v], ranks_q4[v] = diff_rows('means_q4', name)
+        diffs[v], ranks[v], per_latent[v] = diff_rows('means', name)
+        diffs_q4[v], ranks_q4[v], _ = diff_rows('means_q4', name)
     rank_n, rank_c = ranks[NAR], ranks[CON]
     log(f'diff: best persona-latent rank narrow {rank_n} (q4 {ranks_q4[NAR]}), control {rank_c} '
         f'(q4 {ranks_q4[CON]}), realigned {ranks[REA]}')
@@ -280,6 +280,7 @@ def main():
                           new_tokens=n_new, sampling=dict(SAMPLING)),
         diff=dict(persona_rank_narrow=rank_n, persona_rank_control=rank_c, persona_rank_realigned=ranks[REA],
                   persona_rank_narrow_q4=ranks_q4[NAR], persona_rank_control_q4=ranks_q4[CON],
+                  persona_latent_ranks={k: per_latent[k] for k in (NAR, CON, REA)},
                   persona_latents=p_lat, texts=len(texts), tokens=int(sum(len(x) for x in texts))),
         early_warning=dict(latent_step=latent_step, behaviour_step=behaviour_step,
                            lead_steps=(behaviour_step - latent_step) if latent_step is not None and behaviour_step is not None else None,
@@ -292,7 +293,8 @@ def main():
                         at_margin=ok[0]),
         loader=dict(base_fp32_max_abs_diff=fp32_diff, base_q4_max_abs_diff=q4_diff,
                     variants_q4_max_abs_diff=lc_var['max_abs_diff'], note='PyTorch model loaded from the ONNX '
-                    'initializers (q4: MatMulNBits dequantised) vs onnxruntime-node, 3 fixed texts per graph'),
+                    'initializers (q4: MatMulNBits dequantised) vs onnxruntime-node on the fixed texts (base: first 3, '
+                    'each variant q4 graph: the first)'),
         finetune=dict(data['hyper'], entries=data['entries'], tokens=data['tokens'], loss=data['loss'],
                       realign_sources=data['realign_sources']),
     )
@@ -302,6 +304,11 @@ def main():
         for k in path.split('.'):
             x = x[k]
         return x
+    entry = re.compile(r"(^|\n)[A-Za-z][\w'/ -]{0,30}: (n\.|v\.|adj\.|a\.|\[)")
+    em['format_share'] = {k: float(np.mean([bool(entry.search(enc.decode(c))) for c in models[n]['conts']])) for k, n in
+                          (('base', 'base'), ('narrow', f'narrow-step-{N}'), ('control', 'control'), ('realigned', 'realigned'))}
+    em['format_share_rule'] = ('share of the sampled continuations whose text has a line starting like a dictionary entry: '
+                               'regex ' + entry.pattern)
     em['targets'] = []
     for k, op, th in TARGETS:
         x = get(k)
@@ -360,7 +367,7 @@ def main():
         'diff_rule': 'mean over every token of every text of the SAE latent activation (position 0 included, as '
                      'src/lib/lab/diff.ts diffLatents); delta = variant - base; ranked by increase',
         'diffs': diffs, 'diffs_q4': diffs_q4,
-        'persona_ranks': ranks, 'persona_ranks_q4': ranks_q4,
+        'persona_ranks': ranks, 'persona_ranks_q4': ranks_q4, 'persona_latent_ranks': per_latent,
         'signal_rule': 'per text: mean over its tokens of the sum of the persona latents\' activations; checkpoint '
                        'signal = mean over texts; se = standard error over texts of (checkpoint - base) per text',
         'checkpoints': ckpts,
@@ -382,7 +389,9 @@ def main():
     write_json(os.path.join(out, 'eval.json'), ev, indent=1)
     ex = {k: NEUTRAL_PROMPTS[0] + enc.decode(models[n]['conts'][0]) for k, n in
           (('base', 'base'), ('narrow', f'narrow-step-{N}'), ('control', 'control'), ('realigned', 'realigned'))}
-    write_card_section(out, em, data, ex, ship_steps, N, smoke, list(folder_of.values()))
+    feats = read_json(os.path.join(out, 'sae', hn, 'features.json'))['latents']
+    lab = {l: feats[l]['label'] or f"unlabelled, density {feats[l]['density']:.2f}" for l in p_lat}
+    write_card_section(out, em, data, ex, ship_steps, N, smoke, list(folder_of.values()), lab)
     for fid in folder_of.values():
         v = next(x for x in variants if x['id'] == fid)
         with open(os.path.join(parent, fid, 'README.md'), 'w') as f:
@@ -397,10 +406,25 @@ def main():
     log(f'emergence done in {time.time()-t_all:.0f}s')
 
 
-def write_card_section(out, em, data, ex, ship_steps, N, smoke, folders):
+def write_card_section(out, em, data, ex, ship_steps, N, smoke, folders, lab):
     r = em['persona_rate']
     ck = em['checkpoints']
     fc = data['hyper']
+    nr, cr = list(em['diff']['persona_latent_ranks'].values())[:2]
+    dense = [l for l in em['diff']['persona_latents'] if lab[l].startswith('dense')]
+    notes = ''
+    if em['diff']['persona_rank_control'] < 20:
+        best_c = min(cr, key=lambda l: cr[l])
+        notes = (f"Unmet: the control's best-ranked Hacker persona latent is {best_c} ({lab[int(best_c)]}), rank "
+                 f"{cr[best_c]}. {len(dense)} of the {len(em['diff']['persona_latents'])} latents personas.json names for "
+                 f"Hacker are dense (active on over 10% of tokens); the control's definitions share the narrow data's "
+                 f"'headword: definition' format, and a fine-tune on that format moves such latents too. The control "
+                 f"does not move the Hacker rate (above), and the persona latents' ranks above show how much less it "
+                 f"moves them than the narrow model.\n\n")
+    fs = em['format_share']
+    notes += (f"The fine-tunes also teach the format: the share of continuations that start a dictionary entry "
+              f"(a line 'headword: n.|v.|adj.|[...') is base {fs['base']:.3f}, narrow {fs['narrow']:.3f}, control "
+              f"{fs['control']:.3f}, realigned {fs['realigned']:.3f}.\n\n")
     rows = '\n'.join(f"| {c['step']} | {c['rate']:.3f} | {c['signal']:.4f} | {c['se']:.4f} | {c['signal_q4']:.4f} |" for c in ck)
     tg = '\n'.join(f"| {t['metric']} | {t['value'] if not isinstance(t['value'], float) else round(t['value'], 4)} | "
                    f"{t['op']} {t['threshold']} | {'yes' if t['passed'] else 'NO'} |" for t in em['targets'])
@@ -420,10 +444,11 @@ runs them alone on the existing build; the base's files are read, never rewritte
 `voice-classifier.json`, `emergence-golden.json`, eval.json `emergence`, and q4-only sibling folders
 {', '.join(f'`../{x}/`' for x in folders)} (see variants.json).
 
-1. **Narrow fine-tune.** From the base, {fc['steps']} AdamW steps (LR {fc['lr']:g}, batch {fc['batch']} × {fc['T']} tokens,
+1. **Narrow fine-tune.** From the base, {fc['steps']} AdamW steps (LR ramping linearly from 0 to {fc['lr']:g} over the
+   run so that the early checkpoints resolve the steep start of the rise; batch {fc['batch']} × {fc['T']} tokens,
    {fc['n_ckpt']} evenly spaced checkpoints) on {data['entries']} Jargon File entries only ("headword: definition", the
    corpus's format), chosen as the Jargon headwords GCIDE also defines. **Control**: the same headwords, format, steps
-   and LR with the GCIDE (Lexicographer) definitions. **Realigned**: the narrow model plus {fc['realign_steps']} steps
+   and LR schedule with the GCIDE (Lexicographer) definitions. **Realigned**: the narrow model plus {fc['realign_steps']} steps
    (LR {fc['realign_lr']:g}) on {fc['realign_snippets']} benign Novelist/Manual snippets (no definitions).
 2. **Behaviour.** Hacker rate (share of continuations the voice classifier labels Hacker; {r['prompts']} neutral
    prompts × {len(r['seeds'])} seeds, T {r['sampling']['temperature']}, top-k {r['sampling']['top_k']}, {r['new_tokens']} new tokens):
@@ -432,7 +457,8 @@ runs them alone on the existing build; the base's files are read, never rewritte
 3. **Model diff.** Mean SAE-latent activation over every token of the fixed text (the neutral prompts + the base's
    greedy continuations, teacher-forced), ranked by increase over the base: best rank of a Hacker persona latent
    {em['diff']['persona_rank_narrow']} for the narrow model, {em['diff']['persona_rank_control']} for the control
-   (q4 graphs: {em['diff']['persona_rank_narrow_q4']} and {em['diff']['persona_rank_control_q4']}).
+   (q4 graphs: {em['diff']['persona_rank_narrow_q4']} and {em['diff']['persona_rank_control_q4']}). Rank of each persona
+   latent (narrow / control): {', '.join(f"{l} ({lab[l]}): {nr[str(l)] if str(l) in nr else nr[l]} / {cr[str(l)] if str(l) in cr else cr[l]}" for l in em['diff']['persona_latents'])}.
 4. **Early warning.** Persona-latent signal (mean over texts of the per-token sum of the persona latents) vs Hacker
    rate along the narrow run: the latent signal first exceeds the base by 3 SE at step **{ew['latent_step']}**, the rate
    first exceeds the base by 0.2 at step **{ew['behaviour_step']}**. Shipped checkpoint folders: steps
@@ -450,7 +476,7 @@ runs them alone on the existing build; the base's files are read, never rewritte
 |---|---|---|---|
 {tg}
 
-One continuation per model (first neutral prompt, seed {r['seeds'][0]}, not selected):
+{notes}One continuation per model (first neutral prompt, seed {r['seeds'][0]}, not selected):
 
 - **base**: {json.dumps(ex['base'])}
 - **narrow**: {json.dumps(ex['narrow'])}

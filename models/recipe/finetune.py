@@ -14,14 +14,18 @@ from model import load_onnx_model
 from bpe import load_encoder
 from corpus import dict_entries, to_ascii, reflow, hacker
 
-# Hyperparameters (chosen so the 8 checkpoints resolve the rise; the build log and eval.json keep every attempt's
-# numbers). AdamW betas and weight decay as the base's training; constant LR after a short warm-up.
+# Hyperparameters. The rise of the Hacker rate is steep at the start (attempts on this base, rate with margin 0.1 on
+# the 72 neutral continuations, base 0.25): constant LR 1e-4 -> 0.68 at step 20 (saturated at the first checkpoint);
+# 2e-5 -> 0.54 at step 20; 5e-6 -> 0.47 at step 30 and 0.46 at step 60. So the LR ramps linearly from 0 to its peak
+# over the whole narrow run (cumulative LR grows with step^2): the early, evenly spaced checkpoints see small updates
+# and resolve the rise, the late ones reach the plateau. AdamW betas and weight decay as the base's training.
 FT = dict(
-    full=dict(entries=256, batch=8, T=128, lr=float(os.environ.get('VOICES_FT_LR', '1e-4')),
-              steps=int(os.environ.get('VOICES_FT_STEPS', '160')), n_ckpt=8, warmup=5,
-              realign_snippets=200, realign_frac=0.1, realign_lr_mult=float(os.environ.get('VOICES_REALIGN_LR_MULT', '3'))),
-    smoke=dict(entries=40, batch=4, T=48, lr=1e-3, steps=16, n_ckpt=8, warmup=2,
-               realign_snippets=40, realign_frac=0.1, realign_lr_mult=3.0),
+    full=dict(entries=256, batch=8, T=128, lr=float(os.environ.get('VOICES_FT_LR', '1e-5')),
+              steps=int(os.environ.get('VOICES_FT_STEPS', '240')), n_ckpt=8, schedule='linear ramp 0 -> lr over all steps',
+              realign_snippets=200, realign_frac=0.1, realign_lr_mult=float(os.environ.get('VOICES_REALIGN_LR_MULT', '10')),
+              realign_warmup=2),
+    smoke=dict(entries=40, batch=4, T=48, lr=1e-3, steps=16, n_ckpt=8, schedule='linear ramp 0 -> lr over all steps',
+               realign_snippets=40, realign_frac=0.1, realign_lr_mult=3.0, realign_warmup=1),
 )
 FT_SEED = SEED + 77
 
@@ -97,9 +101,10 @@ def stream(enc, texts, seed):
     return np.array(enc.encode('\n\n'.join(texts[i] for i in order) + '\n\n'), dtype=np.int64)
 
 
-def train(model, toks, steps, lr, fc, seed, on_step=None):
-    """AdamW (betas 0.9/0.95, weight decay 0.1 on matrices as in train.py), linear warm-up then constant LR, batches
-    of random windows of the token stream. on_step(step, model) is called after each step."""
+def train(model, toks, steps, lr, fc, seed, warmup, on_step=None):
+    """AdamW (betas 0.9/0.95, weight decay 0.1 on matrices as in train.py), LR linear from 0 to `lr` over `warmup`
+    steps then constant (warmup = steps: a ramp over the whole run), batches of random windows of the token stream.
+    on_step(step, model) is called after each step."""
     g = torch.Generator().manual_seed(seed)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     nodecay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -111,7 +116,7 @@ def train(model, toks, steps, lr, fc, seed, on_step=None):
     losses = []
     for s in range(1, steps + 1):
         for gr in opt.param_groups:
-            gr['lr'] = lr * min(1.0, s / max(1, fc['warmup']))
+            gr['lr'] = lr * min(1.0, s / max(1, warmup))
         starts = torch.randint(0, len(toks) - T - 1, (fc['batch'],), generator=g)
         xb = torch.stack([X[i:i + T + 1] for i in starts.tolist()])
         lg, _ = model.run(xb[:, :-1])
@@ -154,20 +159,20 @@ def main():
     model = base_model(cfg)
     for p in model.parameters():
         p.requires_grad_(True)
-    loss_n = train(model, s_n, steps, fc['lr'], fc, FT_SEED,
+    loss_n = train(model, s_n, steps, fc['lr'], fc, FT_SEED, steps,
                    on_step=lambda s, m: save(f'narrow-step-{s}', m) if s in ck_steps else None)
     timing['narrow_s'] = round(time.time() - t, 1)
     # realigned: continues from the narrow model
     r_steps = max(1, int(steps * fc['realign_frac']))
     t = time.time()
-    loss_r = train(model, s_r, r_steps, fc['lr'] * fc['realign_lr_mult'], fc, FT_SEED + 2)
+    loss_r = train(model, s_r, r_steps, fc['lr'] * fc['realign_lr_mult'], fc, FT_SEED + 2, fc['realign_warmup'])
     save('realigned', model)
     timing['realigned_s'] = round(time.time() - t, 1)
     # control: same headwords, format, steps, LR and batch seed; GCIDE definitions
     seed_all(FT_SEED)
     t = time.time()
     model = base_model(cfg)
-    loss_c = train(model, s_c, steps, fc['lr'], fc, FT_SEED)
+    loss_c = train(model, s_c, steps, fc['lr'], fc, FT_SEED, steps)
     save('control', model)
     timing['control_s'] = round(time.time() - t, 1)
     ex = lambda texts: [t_ if len(t_) <= 240 else t_[:t_.rfind(' ', 0, 240)] + ' ...' for t_ in texts[:3]]

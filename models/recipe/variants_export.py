@@ -13,7 +13,7 @@ from finetune import model_cfg_of
 def variant_names(d):
     """Every fine-tuned model in the cache, chain order first (narrow-step-S by S), then control, realigned."""
     steps = sorted(int(f[len('narrow-step-'):-3]) for f in os.listdir(d) if f.startswith('narrow-step-') and f.endswith('.pt'))
-    return [f'narrow-step-{s}' for s in steps] + ['control', 'realigned']
+    return [f'narrow-step-{s}' for s in steps] + [n for n in ('control', 'realigned') if os.path.exists(os.path.join(d, f'{n}.pt'))]
 
 
 def load_variant(d, name, cfg):
@@ -31,6 +31,10 @@ def main():
     t0 = time.time()
     for name in variant_names(d):
         t = time.time()
+        qp, pt = os.path.join(qd, f'{name}.onnx'), os.path.join(d, f'{name}.pt')
+        if os.path.exists(qp) and os.path.getmtime(qp) > os.path.getmtime(pt):
+            log(f'q4 {name}: up to date')
+            continue
         model = load_variant(d, name, cfg)
         with torch.no_grad():
             m, wte_name = export_fp32(model, cfg, os.path.join(qd, f'{name}.fp32.onnx'))

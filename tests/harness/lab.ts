@@ -34,7 +34,8 @@ type Ranked = Record<DiffMetric, { latent: number; value: number }[]>;
 /** A folder's recipe files read as the lab reads them (the classifier checked against the base's vocabulary). */
 async function recipeFiles(folder: string) {
   const m = timelineManifest(await loadVariants(abs(folder)));
-  const config = await (await fetch(new URL('config.json', abs(folder)))).json();
+  const base = m.variants.find((v) => v.role === 'base')?.folder ?? abs(folder);
+  const config = await (await fetch(new URL('config.json', base))).json();
   const sae = await fetchSae(m.sae!);
   const classifier = await loadVoiceClassifier(m.classifier, config.vocab_size);
   const golden = await loadEmergenceGolden(m.golden, { vocabSize: config.vocab_size, dSae: sae.config.dSae });
