@@ -143,6 +143,9 @@ export default defineConfig({
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',
+    // Discover is a lazy chunk of index.html and embed.html; every browser the app runs in (es2022, WebAssembly)
+    // has <link rel=modulepreload>, so Vite's polyfill for it would only add bytes to the first load.
+    modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
       input: {
