@@ -173,6 +173,10 @@ test('Discover walks six live steps whose numbers equal their references, with U
     if (recipe && c.folder !== null) expect(Math.abs(Number(timeline[i].signal) - recipe.signal_q4), `step ${c.step} signal`).toBeLessThanOrEqual(2e-5 + 1e-3 * recipe.signal_q4);
   });
   await expect(page.getByTestId('timeline-result')).toContainText('(from the recipe)');
+  // The recipe's latent step, when it is a shipped checkpoint, is where the page's own numbers rise first too.
+  const shippedSteps = variants.checkpoints.filter((c: { folder: string | null }) => c.folder !== null).map((c: { step: number }) => c.step);
+  if (shippedSteps.includes(golden.early_warning.latent_step))
+    await expect(page.getByTestId('timeline-finding')).toHaveAttribute('data-latent-step', String(golden.early_warning.latent_step));
 
   // 6. Narrow fine-tune against the realigned model, labelled, and the stated drop is the readings' difference.
   await next(page, 6);
