@@ -140,11 +140,12 @@ export default defineConfig({
   base: './',
   plugins: [svelte(), serveModels(), copyShippedModels(), contentSecurityPolicy()],
   worker: { format: 'es' },
-  // The guided replication page is linked from the title only once it exists (no link to a missing page).
-  define: { __DISCOVER_PAGE__: JSON.stringify(existsSync(resolve(ROOT, 'discover.html')) ? 'discover.html' : null) },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',
+    // Discover is a lazy chunk of index.html and embed.html; every browser the app runs in (es2022, WebAssembly)
+    // has <link rel=modulepreload>, so Vite's polyfill for it would only add bytes to the first load.
+    modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
       input: {

@@ -1,5 +1,6 @@
 // Entry of the embed widget (embed.html): configured only from its URL, no local storage, so every embed of the
-// same snippet starts the same way. `show=id,id` picks which persona sliders appear.
+// same snippet starts the same way. `show=id,id` picks which persona sliders appear. `?discover=<n>` embeds one step
+// of Discover, the guided replication, instead (its own chunk, fetched only then).
 import { mount } from 'svelte';
 import EmbedWidget from './components/embed/EmbedWidget.svelte';
 import './lib/ui/theme.css';
@@ -12,30 +13,36 @@ import { Lab } from './lib/state/lab.svelte';
 import { decodeLabView } from './lib/lab/url';
 import LabPanel from './components/lab/LabPanel.svelte';
 
-const offlineReady = registerServiceWorker();
-const backendPreference = readBackendPreference(location.search);
-// The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
-// files) go through it and are cached for offline use on this very first visit.
-const engine = navigator.serviceWorker?.controller ? Promise.resolve(createEngine()) : offlineReady.then(() => createEngine());
-// No token view to show first: the widget loads straight onto its final device.
-const pg = new Playground(engine, { baseUrl: document.baseURI, quickStart: false, backend: backendPreference.backend });
-if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
-const { experiment, warnings } = decodeExperiment(location.search);
-pg.restore(experiment);
-for (const w of warnings) pg.notify('warning', `Link: ${w}`);
-const show = (new URLSearchParams(location.search).get('show') ?? '').split(',').filter(Boolean);
+function startWidget(): void {
+  const offlineReady = registerServiceWorker();
+  const backendPreference = readBackendPreference(location.search);
+  // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
+  // files) go through it and are cached for offline use on this very first visit.
+  const engine = navigator.serviceWorker?.controller ? Promise.resolve(createEngine()) : offlineReady.then(() => createEngine());
+  // No token view to show first: the widget loads straight onto its final device.
+  const pg = new Playground(engine, { baseUrl: document.baseURI, quickStart: false, backend: backendPreference.backend });
+  if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
+  const { experiment, warnings } = decodeExperiment(location.search);
+  pg.restore(experiment);
+  for (const w of warnings) pg.notify('warning', `Link: ${w}`);
+  const show = (new URLSearchParams(location.search).get('show') ?? '').split(',').filter(Boolean);
 
-mount(EmbedWidget, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI, show } });
+  mount(EmbedWidget, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI, show } });
 
-// `#lab=diff&…&dr=…` adds the lab below the widget, showing the shared diff result (no local storage here either).
-const lab = decodeLabView(location.hash).tab ? new Lab(pg, engine, createEngine, null) : null;
-if (lab) {
-  const target = document.createElement('div');
-  document.getElementById('app')!.after(target);
-  mount(LabPanel, { target, props: { pg, lab, appBase: document.baseURI } });
+  // `#lab=diff&…&dr=…` adds the lab below the widget, showing the shared diff result (no local storage here either).
+  const lab = decodeLabView(location.hash).tab ? new Lab(pg, engine, createEngine, null) : null;
+  if (lab) {
+    const target = document.createElement('div');
+    document.getElementById('app')!.after(target);
+    mount(LabPanel, { target, props: { pg, lab, appBase: document.baseURI } });
+  }
+
+  offlineReady
+    .finally(() => pg.loadModel(pg.experiment.model))
+    .then(() => lab?.refreshPairs())
+    .catch(() => undefined);
 }
 
-offlineReady
-  .finally(() => pg.loadModel(pg.experiment.model))
-  .then(() => lab?.refreshPairs())
-  .catch(() => undefined);
+if (new URLSearchParams(location.search).has('discover'))
+  void import('./components/discover/start').then((m) => m.startDiscover(document.getElementById('app')!, true));
+else startWidget();

@@ -1,5 +1,6 @@
 // Entry of the playground page: restore the experiment (link, else last visit), make the engine, mount the app,
-// and keep the URL and local storage in step with every change.
+// and keep the URL and local storage in step with every change. `?discover=<n>` opens Discover, the guided
+// replication, instead: a chunk of its own, fetched only then, so the playground's first load does not grow.
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './lib/ui/theme.css';
@@ -13,32 +14,38 @@ import { registerServiceWorker } from './lib/ui/service-worker';
 import { readBackendPreference } from './lib/ui/backend-preference';
 import { installLocalFolderFetch } from './lib/runtime/localFolder';
 
-// Folders opened from disk are answered by fetch on this page (and in the engine worker), never uploaded.
-installLocalFolderFetch();
+function startPlayground(): void {
+  // Folders opened from disk are answered by fetch on this page (and in the engine worker), never uploaded.
+  installLocalFolderFetch();
 
-const storage = safeLocalStorage();
-const backendPreference = readBackendPreference(location.search);
-const offlineReady = registerServiceWorker();
-// The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
-// files) go through it and are cached for offline use on this very first visit.
-// A lost GPU is recovered inside the engine; the Playground tells the user, who keeps their prompt and settings.
-// A returning visit is controlled already: start the worker at once.
-const engine = navigator.serviceWorker?.controller ? Promise.resolve(createEngine()) : offlineReady.then(() => createEngine());
-const pg = new Playground(engine, { baseUrl: document.baseURI, backend: backendPreference.backend });
-if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
-// The lab's persona vectors and audit use the playground's engine; its model diff makes engines of its own.
-const lab = new Lab(pg, engine, createEngine, storage);
-const restored = restoreExperiment(location.search, storage);
-if (restored.experiment) pg.restore(restored.experiment);
-for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);
+  const storage = safeLocalStorage();
+  const backendPreference = readBackendPreference(location.search);
+  const offlineReady = registerServiceWorker();
+  // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
+  // files) go through it and are cached for offline use on this very first visit.
+  // A lost GPU is recovered inside the engine; the Playground tells the user, who keeps their prompt and settings.
+  // A returning visit is controlled already: start the worker at once.
+  const engine = navigator.serviceWorker?.controller ? Promise.resolve(createEngine()) : offlineReady.then(() => createEngine());
+  const pg = new Playground(engine, { baseUrl: document.baseURI, backend: backendPreference.backend });
+  if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
+  // The lab's persona vectors and audit use the playground's engine; its model diff makes engines of its own.
+  const lab = new Lab(pg, engine, createEngine, storage);
+  const restored = restoreExperiment(location.search, storage);
+  if (restored.experiment) pg.restore(restored.experiment);
+  for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);
 
-mount(App, { target: document.getElementById('app')!, props: { pg, lab, appBase: document.baseURI } });
-syncExperiment(pg, storage);
-syncLab(lab, pg);
+  mount(App, { target: document.getElementById('app')!, props: { pg, lab, appBase: document.baseURI } });
+  syncExperiment(pg, storage);
+  syncLab(lab, pg);
 
-// Marks for the start-up benchmark: the first coloured token view is what a visitor waits for.
-offlineReady
-  .finally(() => pg.start())
-  .then(() => {
-    if (pg.analysis) performance.mark('playground:first-token-view');
-  });
+  // Marks for the start-up benchmark: the first coloured token view is what a visitor waits for.
+  offlineReady
+    .finally(() => pg.start())
+    .then(() => {
+      if (pg.analysis) performance.mark('playground:first-token-view');
+    });
+}
+
+if (new URLSearchParams(location.search).has('discover'))
+  void import('./components/discover/start').then((m) => m.startDiscover(document.getElementById('app')!, false));
+else startPlayground();

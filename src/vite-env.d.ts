@@ -8,6 +8,3 @@ declare module '*.wgsl?raw' {
   const source: string;
   export default source;
 }
-
-/** `discover.html` when the guided replication page is part of the build, else null (vite.config.ts `define`). */
-declare const __DISCOVER_PAGE__: string | null;

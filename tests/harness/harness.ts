@@ -10,4 +10,5 @@ window.harness ??= {};
 import './runtime';
 import './sae';
 import './lab';
+import './discover';
 export {};

@@ -1,5 +1,6 @@
-// Browser-side entry points for the lab's tests and benchmark: the model diff and persona vectors run through the
-// lab modules on in-thread engines, and an independent reference computed from the engine's per-prompt analyse.
+// Browser-side entry points for the lab's tests and benchmark: the model diff, persona vectors and the early-warning
+// timeline run through the lab modules on in-thread engines, and independent references (the engine's per-prompt
+// analyse; the runtime's captured residual through the TypeScript SAE reference).
 import { createPlaygroundEngine } from '../../src/lib/engine/playground';
 import { rankDiffs, type DiffMetric, type DiffOrder } from '../../src/lib/lab/diff';
 import { NEUTRAL_PROMPTS, type ModelPair } from '../../src/lib/lab/models';
@@ -8,6 +9,13 @@ import { auditRow } from '../../src/lib/lab/audit';
 import { activationAt } from '../../src/lib/lab/latents';
 import { runModelDiff } from '../../src/lib/lab/runDiff';
 import { fetchSae } from '../../src/lib/sae/remote';
+import * as saeReference from '../../src/lib/sae/reference';
+import { LanguageModel, readTensor } from '../../src/lib/runtime';
+import { loadVoiceClassifier } from '../../src/lib/lab/classifier';
+import { loadEmergenceGolden } from '../../src/lib/lab/golden';
+import { runTimeline } from '../../src/lib/lab/runTimeline';
+import { saeTopK, timelineManifest, timelinePlan } from '../../src/lib/lab/timelinePlan';
+import { loadVariants, VARIANT_ONNX } from '../../src/lib/lab/variants';
 
 declare global {
   interface Window {
@@ -22,6 +30,43 @@ function pairOf(folder: string, sae: string, a: string, b: string, folderB = fol
 }
 
 type Ranked = Record<DiffMetric, { latent: number; value: number }[]>;
+
+/** A folder's recipe files read as the lab reads them (the classifier checked against the base's vocabulary). */
+async function recipeFiles(folder: string) {
+  const m = timelineManifest(await loadVariants(abs(folder)));
+  const base = m.variants.find((v) => v.role === 'base')?.folder ?? abs(folder);
+  const config = await (await fetch(new URL('config.json', base))).json();
+  const sae = await fetchSae(m.sae!);
+  const classifier = await loadVoiceClassifier(m.classifier, config.vocab_size);
+  const golden = await loadEmergenceGolden(m.golden, { vocabSize: config.vocab_size, dSae: sae.config.dSae });
+  return { m, sae, classifier, golden };
+}
+
+/**
+ * Per-text signal (signal_rule) recomputed without the lab: the runtime's decoder captures the residual at the SAE's
+ * layer for the golden ids, the TypeScript SAE reference encodes it densely, and the persona latents are summed and
+ * averaged over every token here.
+ */
+async function referenceSignals(folder: string, onnxFile: string, sae: Awaited<ReturnType<typeof fetchSae>>, texts: number[][], latents: number[]) {
+  const model = await LanguageModel.load(folder, { backend: 'auto', onnxFile });
+  const { layer, dSae } = sae.config;
+  try {
+    const out: number[] = [];
+    for (const ids of texts) {
+      const step = await (await model.decoder()).step({ ids: [ids], capture: [layer] }, false);
+      const captured = step.captures.get(layer)!;
+      const x = await readTensor(captured);
+      captured.dispose();
+      const acts = saeReference.encode(sae, Float32Array.from(x), ids.length);
+      let sum = 0;
+      for (let t = 0; t < ids.length; t++) for (const l of latents) sum += acts[t * dSae + l];
+      out.push(sum / ids.length);
+    }
+    return { signals: out, backend: model.device.backend };
+  } finally {
+    await model.dispose();
+  }
+}
 
 window.harness ??= {};
 window.harness.lab = {
@@ -149,6 +194,55 @@ window.harness.lab = {
     }
     await engine.dispose();
     return { rows, reference, personas: ids };
+  },
+
+  /**
+   * The early-warning timeline over a folder's shipped checkpoints exactly as the lab plans it (`seeds`/`prompts`
+   * null = the manifest's), then the reference signals per checkpoint and the recipe's own figures.
+   */
+  async timeline(folder: string, seeds: number[] | null, prompts: number | null) {
+    const { m, sae, classifier, golden } = await recipeFiles(folder);
+    const plan = timelinePlan(m, classifier, golden, { seeds, prompts }, m.sae!, await saeTopK(m.sae!));
+    let engines = 0;
+    let maxModels = 0;
+    const out = await runTimeline(() => (engines++, createPlaygroundEngine()), plan, { onModels: (n) => (maxModels = Math.max(maxModels, n)) });
+    const reference = [];
+    for (const cp of plan.checkpoints) reference.push({ step: cp.step, ...(await referenceSignals(cp.folder, cp.onnxFile ?? VARIANT_ONNX, sae, plan.texts, plan.personaLatents)) });
+    return {
+      readings: out.readings.map(({ continuations, ...r }) => ({ ...r, continuations: continuations.map((c) => ({ prompt: c.prompt, seed: c.seed, text: c.text, label: c.label, tokens: c.ids.length })) })),
+      latentStep: out.latentStep,
+      behaviourStep: out.behaviourStep,
+      reference,
+      recipe: golden.checkpoints,
+      recipeEarlyWarning: golden.earlyWarning,
+      chain: m.checkpoints.map((c) => ({ step: c.step, shipped: c.folder !== null })),
+      seeds: plan.sampling.seeds,
+      prompts: plan.prompts.length,
+      engines,
+      maxModels,
+      ms: out.ms,
+    };
+  },
+
+  /**
+   * The lab's diff of the base against the narrow fine-tune (both q4 graphs) on the golden texts read as the recipe's
+   * token ids, top `n` by mean change in increasing order, beside the recipe's `diffs_q4` and fp32 `diffs`.
+   */
+  async goldenDiff(folder: string, n = 20) {
+    const { m, golden } = await recipeFiles(folder);
+    const base = m.variants.find((v) => v.role === 'base')!;
+    const narrow = m.variants.find((v) => v.role === 'narrow fine-tune')!;
+    const pair: ModelPair = {
+      id: 'golden',
+      label: 'golden',
+      a: { label: base.id, folder: base.folder, onnxFile: base.onnxFile ?? VARIANT_ONNX },
+      b: { label: narrow.id, folder: narrow.folder, onnxFile: narrow.onnxFile ?? VARIANT_ONNX },
+      sae: m.sae!,
+    };
+    const t0 = performance.now();
+    const out = await runModelDiff(createPlaygroundEngine, pair, golden.texts.map((t) => t.ids));
+    const top = rankDiffs(out.diffs, 'mean', 'increase', n).map((d) => ({ latent: d.latent, delta: d.meanDelta, baseMean: d.meanA, variantMean: d.meanB }));
+    return { narrow: narrow.id, top, q4: golden.diffsQ4[narrow.id] ?? [], fp32: golden.diffs[narrow.id] ?? [], tokens: out.tokens.reduce((a, t) => a + t.length, 0), texts: golden.texts.length, complete: out.complete, ms: performance.now() - t0 };
   },
 
   /** A diff whose models differ in width: the error's name and message, and how many engines were made. */

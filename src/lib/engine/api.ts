@@ -229,6 +229,12 @@ export interface PlaygroundEngine {
   dispose(): Promise<void>;
 }
 
+/**
+ * A text for `textStats`: a string (tokenised as the model tokenises it) or token ids read as given, e.g. the recipe's
+ * golden texts (emergence-golden.json `texts[].ids`), so the page reads exactly the recipe's tokens.
+ */
+export type LabText = string | number[];
+
 /** What `textStats` reads out of each text at the SAE layer (the persona lab's experiments over many texts). */
 export interface TextStatsOptions {
   /** Leave each text's first token out of the residual sums (its norm is an outlier, as in the recipe's analyze.py). */
@@ -257,9 +263,10 @@ export interface TextStats {
 /** An engine that can also run the lab's batch statistics (the in-thread engine and the worker client). */
 export interface LabEngine extends PlaygroundEngine {
   /**
-   * Runs each text through the model (one forward pass, no sampling) and the SAE. Every text is tokenised before any
-   * work, so a text that does not fit the context throws `ContextOverflowError` at once. Progress: stage `texts`,
-   * `loaded`/`total` = texts. `cancel()` stops between texts with a `CancelledError`.
+   * Runs each text through the model (one forward pass, no sampling) and the SAE. Every text is tokenised (or, given
+   * as ids, checked) before any work, so a text that does not fit the context throws `ContextOverflowError` at once
+   * and an id outside the vocabulary `InvalidRequestError`. Progress: stage `texts`, `loaded`/`total` = texts.
+   * `cancel()` stops between texts with a `CancelledError`.
    */
-  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]>;
+  textStats(texts: LabText[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]>;
 }

@@ -8,6 +8,7 @@ import type {
   GenerateResult,
   GeneratedToken,
   LabEngine,
+  LabText,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -247,7 +248,7 @@ export class InThreadPlaygroundEngine implements LabEngine {
   }
 
   /** The lab's batch read-out, in its own module (textStats.ts); runs on the model's final device. */
-  async textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+  async textStats(texts: LabText[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
     const model = this.#requireModel();
     if (model.upgradePending || model.upgradeRunning) await model.upgrade();
     const sae = this.#requireSae();

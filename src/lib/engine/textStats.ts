@@ -1,7 +1,8 @@
 // The lab's batch read-out: each text through the model once (prefill only) and through the SAE, summed where the
 // experiments need sums (the residual, for persona vectors) and kept sparse per token where they need pairs (latents,
 // for model diffing). Lives beside the engine, not inside it: the engine only hands over its model and SAE.
-import type { Progress, TextStats, TextStatsOptions, TokenText } from './api';
+import type { LabText, Progress, TextStats, TextStatsOptions, TokenText } from './api';
+import { ContextOverflowError, InvalidRequestError } from '../runtime/errors';
 import { GREEDY, type LanguageModel, type StepEvent } from '../runtime';
 import type { SaeBackend } from './saeBackend';
 
@@ -22,19 +23,34 @@ export interface TextStatsContext {
 }
 
 /**
+ * A text's ids: a string as the model tokenises it, ids as given after checking them. Throws `InvalidRequestError`
+ * for an empty list or an id that is not an integer below `vocab`, `ContextOverflowError` past the context.
+ */
+export function textIds(model: Pick<LanguageModel, 'encode' | 'config'>, text: LabText, index: number): number[] {
+  if (typeof text === 'string') return model.encode(text);
+  const { vocab, contextLength } = model.config;
+  if (!text.length) throw new InvalidRequestError(`Text ${index + 1} has no token ids.`);
+  const bad = text.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
+  if (bad !== undefined) throw new InvalidRequestError(`Text ${index + 1} holds token id ${bad}; the model's vocabulary has ids 0 to ${vocab - 1}.`);
+  if (text.length > contextLength) throw new ContextOverflowError(text.length, contextLength);
+  return [...text];
+}
+
+/**
  * Statistics per text (see `LabEngine.textStats`). Shapes: residualSum [dIn] over positions `start..T-1`, top
  * [T × k] with k = min(latentsPerToken, dSae). Throws `ContextOverflowError` (from `model.encode`) before any work
- * when a text does not fit, `InvalidRequestError` for an empty text, `CancelledError` when the signal fires.
+ * when a text does not fit, `InvalidRequestError` for an empty text or ids outside the vocabulary (see `textIds`),
+ * `CancelledError` when the signal fires.
  */
 export async function computeTextStats(
   ctx: TextStatsContext,
-  texts: string[],
+  texts: LabText[],
   options: TextStatsOptions,
   onProgress?: (p: Progress) => void,
 ): Promise<TextStats[]> {
   const { model, backend, layer } = ctx;
   const { dIn, dSae, architecture, k: saeK } = backend.sae.config;
-  const ids = texts.map((t) => model.encode(t));
+  const ids = texts.map((t, i) => textIds(model, t, i));
   const k = Math.max(1, Math.min(options.latentsPerToken, dSae));
   // A TopK SAE has at most k active latents per token: asking for k of them reads all of them.
   const coversAll = architecture === 'topk' && saeK !== null && k >= saeK;

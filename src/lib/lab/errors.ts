@@ -24,3 +24,20 @@ export class LabTokenMismatchError extends Error {
     this.name = 'LabTokenMismatchError';
   }
 }
+
+/**
+ * A recipe file (variants.json, voice-classifier.json, emergence-golden.json; formats in models/recipe's README and
+ * the lab's readers) that is not what its reader expects: a wrong `format` tag, a row of the wrong length, a value
+ * that is not a finite number, a vocabulary that is not the model's. `source` names the file, `expected` and `found`
+ * say what differed.
+ */
+export class LabFileFormatError extends Error {
+  constructor(
+    readonly source: string,
+    readonly expected: string,
+    readonly found: string,
+  ) {
+    super(`${source}: expected ${expected}, found ${found}.`);
+    this.name = 'LabFileFormatError';
+  }
+}

@@ -1,21 +1,12 @@
 // Which models the lab can compare, and the check that they can be compared at all (same residual width as each
 // other and as the SAE) before anything is downloaded beyond three small JSON files.
 //
-// variants.json (issue 11; read when a model folder has one, e.g. models/voices/variants.json):
-//   {
-//     "sae": "sae/blocks.1.hook_resid_post/",          // the SAE every variant shares, relative to this file
-//     "neutral_prompts": ["The weather today is", ...],  // the prompt set the recipe's evaluation used
-//     "variants": [
-//       { "id": "voices", "role": "base", "step": 0, "description": "…", "folder": "./" },
-//       { "id": "voices-cynic-ft", "role": "narrow fine-tune", "step": 400, "description": "Cynic entries only",
-//         "folder": "../voices-cynic-ft/", "sae": "…optional override…" },
-//       { "role": "control" | "realigned" | "checkpoint", ... }
-//     ]
-//   }
-// Folders are relative to variants.json; `onnx_file` (optional) picks the graph (default `onnx/model_q4.onnx`).
-// The lab offers base vs every other variant, in the file's order. Without the file it offers the folder's fp32
-// graph against its q4 graph: what quantisation changed.
-import { LabWidthMismatchError } from './errors';
+// variants.json (read by variants.ts; its format is in that module and the recipe's formats): the lab offers base vs
+// every other variant, in the file's order, each with the file's shared SAE unless the variant names its own, and the
+// file's neutral prompts. Without the file it offers the folder's fp32 graph against its q4 graph: what quantisation
+// changed.
+import { LabFileFormatError, LabWidthMismatchError } from './errors';
+import { loadVariants, type Variant, type VariantsManifest } from './variants';
 
 export interface LabModel {
   label: string;
@@ -48,43 +39,39 @@ export const NEUTRAL_PROMPTS = [
   'The traffic light turned', 'Plastic bottles can be',
 ];
 
-interface VariantEntry {
-  id?: string;
-  role?: string;
-  step?: number;
-  description?: string;
-  folder?: string;
-  sae?: string;
-  onnx_file?: string;
-}
-
 /**
- * Pairs for a model folder: from its variants.json when it has one, else fp32 vs q4 of the folder itself.
- * `saeUrl` is the SAE the playground uses for this folder.
+ * Pairs for a model folder: from its variants.json when it has one with two or more variants, else fp32 vs q4 of the
+ * folder itself. `saeUrl` is the SAE the playground uses for this folder. A variants.json that is there but wrong
+ * throws `LabFileFormatError`; one that cannot be fetched at all (a folder opened from disk) counts as absent.
  */
 export async function modelPairs(folderUrl: string, saeUrl: string, name: string, fetcher: typeof fetch = fetch): Promise<ModelPair[]> {
-  const variantsUrl = new URL('variants.json', folderUrl).href;
-  const manifest = await fetcher(variantsUrl)
-    .then(async (r) => (r.ok && !(r.headers.get('content-type') ?? '').includes('text/html') ? ((await r.json()) as Record<string, unknown>) : null))
-    .catch(() => null);
-  const variants = Array.isArray(manifest?.variants) ? (manifest!.variants as VariantEntry[]) : [];
+  const manifest = await loadVariants(folderUrl, fetcher).catch((error: unknown) => {
+    if (error instanceof LabFileFormatError) throw error;
+    return null;
+  });
+  return pairsOf(manifest, folderUrl, saeUrl, name);
+}
+
+/** The pairs a read variants.json offers (see `modelPairs`); null or fewer than two variants: fp32 vs q4. */
+export function pairsOf(manifest: VariantsManifest | null, folderUrl: string, saeUrl: string, name: string): ModelPair[] {
+  const variants = manifest?.variants ?? [];
   if (manifest && variants.length > 1) {
-    const prompts = Array.isArray(manifest.neutral_prompts) ? (manifest.neutral_prompts as unknown[]).filter((p): p is string => typeof p === 'string') : undefined;
-    const shared = typeof manifest.sae === 'string' ? new URL(manifest.sae, variantsUrl).href : saeUrl;
-    const toModel = (v: VariantEntry): LabModel => ({
-      label: `${v.id ?? v.folder}${v.role ? ` (${v.role}${v.step !== undefined ? `, step ${v.step}` : ''})` : ''}`,
-      folder: new URL(v.folder ?? './', variantsUrl).href.replace(/\/?$/, '/'),
-      onnxFile: v.onnx_file,
+    const prompts = manifest.neutralPrompts.length ? manifest.neutralPrompts : undefined;
+    const shared = manifest.sae ?? saeUrl;
+    const toModel = (v: Variant): LabModel => ({
+      label: `${v.id}${v.role ? ` (${v.role}${v.step !== undefined ? `, step ${v.step}` : ''})` : ''}`,
+      folder: v.folder,
+      onnxFile: v.onnxFile,
     });
     const base = variants.find((v) => v.role === 'base') ?? variants[0];
     return variants
       .filter((v) => v !== base)
       .map((v) => ({
-        id: `${base.id ?? 'base'}~${v.id ?? v.folder}`,
-        label: `${base.id ?? 'base'} → ${v.id ?? v.folder}${v.description ? `: ${v.description}` : ''}`,
+        id: `${base.id}~${v.id}`,
+        label: `${base.id} → ${v.id}${v.description ? `: ${v.description}` : ''}`,
         a: toModel(base),
         b: toModel(v),
-        sae: v.sae ? new URL(v.sae, variantsUrl).href : shared,
+        sae: v.sae ?? shared,
         prompts,
       }));
   }

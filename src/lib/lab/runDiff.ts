@@ -1,8 +1,9 @@
 // Runs a model diff on an engine of its own: model A then model B (B's load frees A), then the engine is disposed,
 // so the two models are in memory only while the diff runs and never beside the playground's model for longer.
-import type { LabEngine, TextStats } from '../engine/api';
+import type { LabEngine, LabText, TextStats } from '../engine/api';
 import { diffLatents, type LatentDiff } from './diff';
 import { checkPair, type ModelPair } from './models';
+import { withOwnEngine, type OwnEngineHooks } from './ownEngine';
 
 export interface DiffProgress {
   /** Prompts read so far over both models, of `total` (= 2 × prompts). */
@@ -25,27 +26,18 @@ export interface DiffOutcome {
   readMs: number;
 }
 
-export interface DiffHooks {
+export interface DiffHooks extends OwnEngineHooks {
   onProgress?: (p: DiffProgress) => void;
-  /** Whether a model is held by the diff's engine now (for the page's "models in memory"). */
-  onModels?: (loaded: number) => void;
-  signal?: AbortSignal;
 }
 
 /**
- * Checks widths first (`LabWidthMismatchError` before any load), then reads `prompts` with both models. Aborting
- * the signal disposes the engine at once (its worker ends; both models are released) and rejects with a
- * `CancelledError`.
+ * Checks widths first (`LabWidthMismatchError` before any load), then reads `prompts` (strings, or token ids read as
+ * given) with both models on an engine of its own (ownEngine.ts). Aborting the signal disposes the engine at once
+ * (its worker ends; both models are released) and rejects with a `CancelledError`.
  */
-export async function runModelDiff(createEngine: () => LabEngine, pair: ModelPair, prompts: string[], hooks: DiffHooks = {}): Promise<DiffOutcome> {
+export async function runModelDiff(createEngine: () => LabEngine, pair: ModelPair, prompts: LabText[], hooks: DiffHooks = {}): Promise<DiffOutcome> {
   const shape = await checkPair(pair);
   const latentsPerToken = shape.saeK ?? 128;
-  const engine = createEngine();
-  let disposed: Promise<void> | null = null;
-  const dispose = () => (disposed ??= engine.dispose().catch(() => undefined).then(() => hooks.onModels?.(0)));
-  const cancelled = () => Object.assign(new Error('The diff was cancelled; both models were released.'), { name: 'CancelledError' });
-  const onAbort = () => void dispose();
-  hooks.signal?.addEventListener('abort', onAbort);
   const total = prompts.length * 2;
   let readStart = 0;
   let readMs = 0;
@@ -54,14 +46,14 @@ export async function runModelDiff(createEngine: () => LabEngine, pair: ModelPai
     const elapsed = readMs + (readStart ? performance.now() - readStart : 0);
     hooks.onProgress?.({ done, total, stage, etaMs: done > 0 ? (elapsed / done) * (total - done) : null });
   };
-  try {
+  return withOwnEngine(createEngine, hooks, 'The diff was cancelled; both models were released.', async (engine, check) => {
     const read = async (which: 'A' | 'B', offset: number): Promise<{ stats: TextStats[]; dSae: number }> => {
       const m = which === 'A' ? pair.a : pair.b;
       report(`Loading model ${which} (${m.label})`);
       await engine.loadModel({ baseUrl: m.folder, onnxFile: m.onnxFile }, { backend: 'auto', quickStart: false });
       hooks.onModels?.(1);
       const sae = await engine.loadSae(pair.sae);
-      if (hooks.signal?.aborted) throw cancelled();
+      check();
       readStart = performance.now();
       const stats = await engine.textStats(prompts, { skipFirst: false, latentsPerToken, residual: false }, (p) => {
         done = offset + (p.loaded ?? 0);
@@ -73,22 +65,21 @@ export async function runModelDiff(createEngine: () => LabEngine, pair: ModelPai
     };
     const a = await read('A', 0);
     const b = await read('B', prompts.length);
-    if (hooks.signal?.aborted) throw cancelled();
+    check();
     const diffs = diffLatents(a.stats, b.stats, a.dSae);
     return {
       pair,
-      prompts,
+      prompts: prompts.map(promptText),
       dSae: a.dSae,
       diffs,
       tokens: a.stats.map((s) => s.tokens.map((t) => t.text)),
       complete: [...a.stats, ...b.stats].every((s) => s.complete),
       readMs,
     };
-  } catch (error) {
-    if (hooks.signal?.aborted) throw cancelled();
-    throw error;
-  } finally {
-    hooks.signal?.removeEventListener('abort', onAbort);
-    await dispose();
-  }
+  });
+}
+
+/** A prompt as the page shows it: token ids as `[ids: 1, 2, 3]` (the result keeps text only). */
+function promptText(p: LabText): string {
+  return typeof p === 'string' ? p : `[ids: ${p.join(', ')}]`;
 }

@@ -1,9 +1,11 @@
-// The lab's share of the URL: kept in the fragment (`#lab=diff&lp=fp32~q4&lm=mean&lo=abs&at=1.5`) so the
+// The lab's share of the URL: kept in the fragment (`#lab=diff&lp=fp32~q4&lm=mean&lo=abs&at=1.5`,
+// `#lab=timeline&ts=5,6&tp=12`) so the
 // playground's query codec (src/lib/ui/url-state.ts) and the lab never write over each other's keys. Decoding never
 // throws: unknown values fall back to defaults.
 import type { DiffMetric, DiffOrder } from './diff';
 
-export type LabTab = 'diff' | 'vector' | 'audit';
+export type LabTab = 'diff' | 'vector' | 'audit' | 'timeline';
+const TABS: LabTab[] = ['diff', 'vector', 'audit', 'timeline'];
 
 export interface LabView {
   tab: LabTab | null;
@@ -12,10 +14,14 @@ export interface LabView {
   metric: DiffMetric;
   order: DiffOrder;
   threshold: number;
+  /** Timeline: the sampling seeds chosen (null = the manifest's `sampling.seeds`). */
+  seeds: number[] | null;
+  /** Timeline: prompts sampled from, the first `prompts` of the manifest's (null = all). */
+  prompts: number | null;
 }
 
 export function defaultLabView(): LabView {
-  return { tab: null, pair: null, metric: 'mean', order: 'abs', threshold: 1 };
+  return { tab: null, pair: null, metric: 'mean', order: 'abs', threshold: 1, seeds: null, prompts: null };
 }
 
 export function encodeLabView(v: LabView): string {
@@ -26,6 +32,8 @@ export function encodeLabView(v: LabView): string {
   if (v.metric !== d.metric) parts.push(`lm=${v.metric}`);
   if (v.order !== d.order) parts.push(`lo=${v.order}`);
   if (v.threshold !== d.threshold) parts.push(`at=${Number(v.threshold.toFixed(4))}`);
+  if (v.seeds?.length) parts.push(`ts=${v.seeds.join(',')}`);
+  if (v.prompts !== null) parts.push(`tp=${v.prompts}`);
   return parts.join('&');
 }
 
@@ -33,7 +41,7 @@ export function decodeLabView(hash: string): LabView {
   const v = defaultLabView();
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   const tab = params.get('lab');
-  if (tab === 'diff' || tab === 'vector' || tab === 'audit') v.tab = tab;
+  if (TABS.includes(tab as LabTab)) v.tab = tab as LabTab;
   v.pair = params.get('lp');
   const m = params.get('lm');
   if (m === 'mean' || m === 'frequency' || m === 'max') v.metric = m;
@@ -41,6 +49,10 @@ export function decodeLabView(hash: string): LabView {
   if (o === 'abs' || o === 'increase' || o === 'decrease') v.order = o;
   const t = Number(params.get('at'));
   if (params.has('at') && Number.isFinite(t)) v.threshold = t;
+  const seeds = (params.get('ts') ?? '').split(',').filter(Boolean).map(Number);
+  if (seeds.length && seeds.every((s) => Number.isInteger(s) && s >= 0)) v.seeds = seeds;
+  const prompts = Number(params.get('tp'));
+  if (params.has('tp') && Number.isInteger(prompts) && prompts > 0) v.prompts = prompts;
   return v;
 }
 

@@ -5,7 +5,10 @@ import type { LabEngine, PersonaPreset, TextStats } from '../engine/api';
 import type { Playground } from './playground.svelte';
 import { auditRow, type AuditRow } from '../lab/audit';
 import { rankDiffs, type LatentDiff } from '../lab/diff';
-import { modelPairs, NEUTRAL_PROMPTS, type ModelPair } from '../lab/models';
+import { NEUTRAL_PROMPTS, pairsOf, type ModelPair } from '../lab/models';
+import { LabFileFormatError } from '../lab/errors';
+import { loadVariants, type VariantsManifest } from '../lab/variants';
+import { Timeline } from './timeline.svelte';
 import { personaVector, type PersonaVector } from '../lab/personaVector';
 import { parsePromptLines } from '../lab/prompts';
 import { runModelDiff, type DiffOutcome, type DiffProgress } from '../lab/runDiff';
@@ -53,6 +56,12 @@ export class Lab {
 
   view = $state<LabView>(decodeLabView(''));
   pairs = $state.raw<ModelPair[]>([]);
+  /** The loaded folder's variants.json (null when it has none), read once for the diff pairs and the timeline. */
+  variants = $state.raw<VariantsManifest | null>(null);
+  /** Why variants.json could not be used (a `LabFileFormatError`'s message); the pairs fall back to fp32 vs q4. */
+  variantsError = $state<string | null>(null);
+  /** The early-warning timeline over the variants' checkpoint chain. */
+  readonly timeline: Timeline;
   diffPrompts = $state(NEUTRAL_PROMPTS.join('\n'));
   diffStatus = $state<RunStatus>('idle');
   diffProgress = $state.raw<DiffProgress | null>(null);
@@ -84,6 +93,7 @@ export class Lab {
     this.#engine = engine;
     this.#createEngine = createEngine;
     this.#storage = storage;
+    this.timeline = new Timeline(this, createEngine, () => pg.model?.vocabSize ?? null, storage);
     this.#restore();
   }
 
@@ -148,6 +158,7 @@ export class Lab {
       personas: this.personas,
       diff: this.diff,
     };
+    this.timeline.save();
     try {
       this.#storage?.setItem(STORAGE_KEY, JSON.stringify(stored));
     } catch {
@@ -167,7 +178,17 @@ export class Lab {
     const sae = this.#saeUrl();
     if (!pg.loadedModel || !sae) return;
     const entry = resolveModel(pg.loadedModel);
-    this.pairs = await modelPairs(absoluteFolder(entry.folder, document.baseURI), sae, entry.name);
+    const folder = absoluteFolder(entry.folder, document.baseURI);
+    let variants: VariantsManifest | null = null;
+    try {
+      variants = await loadVariants(folder);
+      this.variantsError = null;
+    } catch (error) {
+      // A file that is there but wrong is shown; one that cannot be fetched (a folder opened from disk) is absent.
+      this.variantsError = error instanceof LabFileFormatError ? message(error) : null;
+    }
+    this.variants = variants;
+    this.pairs = pairsOf(variants, folder, sae, entry.name);
     // The picker shows the pair that will run: the linked one when this folder offers it, else the first.
     if (!this.pairs.some((p) => p.id === this.view.pair)) this.view.pair = this.pairs[0]?.id ?? null;
   }
@@ -248,6 +269,11 @@ export class Lab {
 
   cancelDiff(): void {
     this.#abort?.abort();
+  }
+
+  /** The playground's SAE, where the timeline reads checkpoints when variants.json names no shared SAE. */
+  timelineSae(): { url: string | null; dSae: number | null } {
+    return { url: this.#saeUrl(), dSae: this.#pg.sae?.dSae ?? null };
   }
 
   // ------------------------------------------------------------------ persona vectors

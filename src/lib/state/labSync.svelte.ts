@@ -14,7 +14,7 @@ export function syncLab(lab: Lab, pg: Playground, delayMs = 250): () => void {
   };
   const stop = $effect.root(() => {
     $effect(() => {
-      void [lab.hash, lab.diffPrompts, lab.positive, lab.negative, lab.auditPrompts, lab.personas.length, lab.diff];
+      void [lab.hash, lab.diffPrompts, lab.positive, lab.negative, lab.auditPrompts, lab.personas.length, lab.diff, lab.timeline.result];
       clearTimeout(timer);
       timer = setTimeout(write, delayMs);
     });

@@ -6,6 +6,7 @@ import type {
   GenerateRequest,
   GenerateResult,
   LabEngine,
+  LabText,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -135,7 +136,7 @@ export class WorkerEngine implements LabEngine, NoticeSource {
     return this.call({ type: 'generate', request }, { onToken });
   }
 
-  textStats(texts: string[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
+  textStats(texts: LabText[], options: TextStatsOptions, onProgress?: (p: Progress) => void): Promise<TextStats[]> {
     return this.call({ type: 'textStats', texts, options }, { onProgress });
   }
 

@@ -6,6 +6,7 @@ import type {
   DeviceInfo,
   GenerateRequest,
   GenerateResult,
+  LabText,
   LoadModelOptions,
   ModelInfo,
   ModelSource,
@@ -25,7 +26,7 @@ export type EngineRequest =
   | { id: number; type: 'removePersona'; personaId: string }
   | { id: number; type: 'analyse'; prompt: string; topK: number; mode?: PromptMode }
   | { id: number; type: 'generate'; request: GenerateRequest }
-  | { id: number; type: 'textStats'; texts: string[]; options: TextStatsOptions }
+  | { id: number; type: 'textStats'; texts: LabText[]; options: TextStatsOptions }
   | { id: number; type: 'dispose' }
   | { type: 'cancel' };
 

@@ -1,7 +1,7 @@
 // What a newcomer sees first (issue 14): latents ranked by what is specific to the text with dense ones folded away,
 // the persona bars from the monitor, a first-visit hint at one slider, examples fetched per card, and screenshots.
 import { expect, test, type Page } from '@playwright/test';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { appUrl, MODEL, promptTokens, waitForAnalysis } from './helpers';
 
 const modelDir = `models/${MODEL}`;
@@ -127,9 +127,9 @@ test('persona bars equal the monitor readings on the text; the default prompt sh
   await expect(page.getByTestId('persona-bar').first()).toBeVisible();
   await expect(page.getByTestId('first-visit-hint')).toHaveCount(0);
 
-  // The line under the title; the guided replication is linked only when its page exists.
+  // The line under the title links to Discover, the guided replication, on the model shown.
   await expect(page.getByTestId('lede')).toContainText('personas inside it');
-  await expect(page.getByTestId('discover-link')).toHaveCount(existsSync('discover.html') ? 1 : 0);
+  await expect(page.getByTestId('discover-link')).toHaveAttribute('href', MODEL === 'voices' ? './?discover=1' : `./?discover=1&m=${MODEL}`);
 });
 
 test("for a held-out sentence of each voice, that voice's persona bar is the highest", async ({ page }) => {

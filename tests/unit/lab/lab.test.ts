@@ -195,9 +195,15 @@ describe('exports and the URL fragment', () => {
     expect(toCsv(['a', 'b'], [['x,y', 1.5], ['say "hi"', 2]])).toBe('a,b\r\n"x,y",1.5\r\n"say ""hi""",2\r\n');
   });
   it('round-trips the lab view and ignores bad values', () => {
-    const v = { tab: 'diff' as const, pair: 'fp32~q4', metric: 'max' as const, order: 'increase' as const, threshold: 1.5 };
+    const v = { tab: 'diff' as const, pair: 'fp32~q4', metric: 'max' as const, order: 'increase' as const, threshold: 1.5, seeds: null, prompts: null };
     expect(encodeLabView(v)).toBe('lab=diff&lp=fp32~q4&lm=max&lo=increase&at=1.5');
     expect(decodeLabView(`#${encodeLabView(v)}`)).toEqual(v);
-    expect(decodeLabView('#lab=nope&lm=x&at=abc')).toEqual({ tab: null, pair: null, metric: 'mean', order: 'abs', threshold: 1 });
+    expect(decodeLabView('#lab=nope&lm=x&at=abc')).toEqual({ tab: null, pair: null, metric: 'mean', order: 'abs', threshold: 1, seeds: null, prompts: null });
+  });
+  it('keeps the timeline tab and its choices (seeds, prompt count); bad choices fall back to the manifest\'s', () => {
+    const v = { ...decodeLabView(''), tab: 'timeline' as const, seeds: [5, 6], prompts: 12 };
+    expect(encodeLabView(v)).toBe('lab=timeline&ts=5,6&tp=12');
+    expect(decodeLabView(`#${encodeLabView(v)}`)).toEqual(v);
+    expect(decodeLabView('#lab=timeline&ts=5,x&tp=0')).toMatchObject({ tab: 'timeline', seeds: null, prompts: null });
   });
 });
