@@ -85,16 +85,17 @@ window.harness.lab = {
   },
 
   /**
-   * Reference: each model on its own engine, `analyse(prompt, k)` per prompt (k = the TopK SAE's k, so every active
-   * latent), dense per-token activations, deltas recomputed here without the lab's code.
+   * Reference: each model (B from `folderB`, default the same folder) on its own engine, `analyse(prompt, k)` per
+   * prompt (k = the TopK SAE's k, so every active latent), dense per-token activations, deltas recomputed here
+   * without the lab's code.
    */
-  async reference(folder: string, sae: string, a: string, b: string, prompts: string[], k: number) {
+  async reference(folder: string, sae: string, a: string, b: string, prompts: string[], k: number, folderB = folder) {
     const dense: Float32Array[][] = [];
     let dSae = 0;
     let analyseMs = 0;
-    for (const onnxFile of [a, b]) {
+    for (const [modelFolder, onnxFile] of [[folder, a], [folderB, b]]) {
       const engine = createPlaygroundEngine();
-      await engine.loadModel({ baseUrl: abs(folder), onnxFile }, { backend: 'auto' });
+      await engine.loadModel({ baseUrl: abs(modelFolder), onnxFile }, { backend: 'auto' });
       dSae = (await engine.loadSae(abs(sae))).dSae;
       const perModel: Float32Array[] = [];
       const t0 = performance.now();

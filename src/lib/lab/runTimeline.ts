@@ -69,7 +69,7 @@ export interface TimelineProgress {
   /** Work units (golden-text batches and continuations) finished and in all, for the bar and the estimate. */
   unitsDone: number;
   unitsTotal: number;
-  /** Estimated milliseconds left from the pace so far (null before the first unit). */
+  /** Estimated milliseconds left from the pace so far, model loads included (null before the first unit). */
   etaMs: number | null;
 }
 
@@ -104,11 +104,11 @@ export async function runTimeline(createEngine: () => LabEngine, plan: TimelineP
   const perCheckpoint = 1 + plan.prompts.length * plan.sampling.seeds.length;
   const unitsTotal = perCheckpoint * plan.checkpoints.length;
   let unitsDone = 0;
-  let workMs = 0;
-  let workStart = 0;
+  // Time left from the pace so far, loads included: checkpoints done plus the share of the current one's units.
   const report = (done: number, stage: string) => {
-    const elapsed = workMs + (workStart ? performance.now() - workStart : 0);
-    hooks.onProgress?.({ done, total: plan.checkpoints.length, stage, unitsDone, unitsTotal, etaMs: unitsDone > 0 ? (elapsed / unitsDone) * (unitsTotal - unitsDone) : null });
+    const progress = unitsDone / perCheckpoint;
+    const etaMs = progress > 0 ? ((performance.now() - t0) / progress) * (plan.checkpoints.length - progress) : null;
+    hooks.onProgress?.({ done, total: plan.checkpoints.length, stage, unitsDone, unitsTotal, etaMs });
   };
   const readings: CheckpointReading[] = [];
   for (const [i, cp] of plan.checkpoints.entries()) {
@@ -119,7 +119,6 @@ export async function runTimeline(createEngine: () => LabEngine, plan: TimelineP
       await engine.loadSae(plan.sae);
       check();
       report(i, `Step ${cp.step}: reading the golden texts`);
-      workStart = performance.now();
       const stats = await engine.textStats(plan.texts, { skipFirst: false, latentsPerToken: plan.latentsPerToken, residual: false });
       unitsDone++;
       const signals = textSignals(stats, plan.personaLatents);
@@ -145,8 +144,6 @@ export async function runTimeline(createEngine: () => LabEngine, plan: TimelineP
           unitsDone++;
         }
       }
-      workMs += performance.now() - workStart;
-      workStart = 0;
       const base = readings[0]?.textSignals ?? signals;
       const paired = pairedSignal(base, signals);
       const n = continuations.length;

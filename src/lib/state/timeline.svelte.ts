@@ -51,6 +51,11 @@ export interface TimelineSae {
   dSae: number | null;
 }
 
+/**
+ * The timeline's session state, held by the lab (`lab.timeline`). `loadRecipe` reads the recipe's chain for the chart,
+ * `run` reads every shipped checkpoint (errors land in `error`/`errorName`; a file error leaves the status and the
+ * last result as they were), `cancel` stops it and releases the checkpoint's worker, `save` keeps the result.
+ */
 export class Timeline {
   readonly #host: TimelineHost;
   readonly #createEngine: () => LabEngine;
@@ -87,6 +92,7 @@ export class Timeline {
     }
   }
 
+  /** Writes the last result to local storage (called with the lab's own save). */
   save(): void {
     try {
       if (this.result) this.#storage?.setItem(STORAGE_KEY, JSON.stringify(this.result));
@@ -170,6 +176,7 @@ export class Timeline {
     }
   }
 
+  /** Stops a run: its engine is disposed at once and `run` ends with status `cancelled`. */
   cancel(): void {
     this.#abort?.abort();
   }

@@ -1,13 +1,25 @@
-// The lab's model diff in the built app: fp32 against q4 of the shipped model, ranked values equal to a reference
+// The lab's model diff in the built app: the pair the model folder offers first (with variants.json, its base against
+// the narrow fine-tune; without, fp32 against q4 of the shipped model), ranked values equal to a reference
 // recomputed from the engine's per-prompt analyse (on the dev server's harness), the result and view surviving a
 // reload, cancel half way releasing the diff's worker, bad prompt files refused with the list kept, and two models of
 // different widths refused before any worker starts.
 import { expect, test, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
 
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
 const PROMPTS = ['The weather today is', 'To open the door,', 'Coffee is made from'];
+const HOOK = readdirSync(`models/${MODEL}/sae`)[0];
+
+/** The first pair the lab offers for the model: base against the first other variant, else fp32 against q4. */
+function firstPair(): { label: string; folderB: string; a: string; b: string } {
+  const file = `models/${MODEL}/variants.json`;
+  if (!existsSync(file)) return { label: 'fp32 graph → q4 graph', folderB: `/models/${MODEL}/`, a: 'onnx/model.onnx', b: 'onnx/model_q4.onnx' };
+  const v = JSON.parse(readFileSync(file, 'utf8')).variants as { id: string; role: string; folder: string }[];
+  const base = v.find((x) => x.role === 'base')!;
+  const other = v.find((x) => x !== base)!;
+  return { label: `${base.id} → ${other.id}`, folderB: new URL(other.folder, `http://x/models/${MODEL}/`).pathname, a: 'onnx/model_q4.onnx', b: 'onnx/model_q4.onnx' };
+}
 
 async function openLab(page: Page, hash = 'lab=diff') {
   await page.goto(`${appUrl()}#${hash}`);
@@ -16,10 +28,11 @@ async function openLab(page: Page, hash = 'lab=diff') {
   await expect(page.getByTestId('diff-pair').locator('option')).not.toHaveCount(0);
 }
 
-test('a diff of fp32 against q4 equals the analyse reference, survives a reload and releases its models', async ({ page, browser }) => {
+test('a diff of the first pair equals the analyse reference, survives a reload and releases its models', async ({ page, browser }) => {
   test.setTimeout(900_000);
   await openLab(page);
-  await expect(page.getByTestId('diff-pair')).toContainText('fp32 graph → q4 graph');
+  const pair = firstPair();
+  await expect(page.getByTestId('diff-pair')).toContainText(pair.label);
   const workersBefore = page.workers().length;
   await page.getByTestId('diff-prompts-text').fill(PROMPTS.join('\n'));
   await page.getByTestId('diff-run').click();
@@ -37,8 +50,8 @@ test('a diff of fp32 against q4 equals the analyse reference, survives a reload 
   await harness.goto(`${DEV}harness.html`);
   await harness.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const ref = await harness.evaluate(
-    ([m, p]) => (window as any).harness.lab.reference(`/models/${m}/`, `/models/${m}/sae/blocks.1.hook_resid_post/`, 'onnx/model.onnx', 'onnx/model_q4.onnx', p, 32),
-    [MODEL, PROMPTS] as const,
+    ([m, h, p, x]) => (window as any).harness.lab.reference(`/models/${m}/`, `/models/${m}/sae/${h}/`, x.a, x.b, p, 32, x.folderB),
+    [MODEL, HOOK, PROMPTS, pair] as const,
   );
   await harness.close();
   const byLatent = new Map<number, number>(ref.mean.map((e: { latent: number; value: number }) => [e.latent, e.value]));
@@ -153,7 +166,7 @@ test('the embed shows a diff result carried by its link, labelled from the model
 test('the lab fits a phone: no sideways scrolling on any of its tabs', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await openLab(page);
-  for (const tab of ['diff', 'vector', 'audit']) {
+  for (const tab of ['diff', 'vector', 'audit', 'timeline']) {
     const button = page.getByTestId(`lab-tab-${tab}`);
     if ((await button.getAttribute('aria-selected')) !== 'true') await button.click();
     await expect(page.getByTestId(`lab-tab-${tab}`)).toHaveAttribute('aria-selected', 'true');

@@ -3,7 +3,8 @@
 // text equals a recomputation from the runtime's captured residual through the TypeScript SAE reference, its signal
 // equals the recipe's signal_q4 within 3 SE, and its behaviour rate the recipe's within 3 pooled two-proportion SE.
 // Golden diff (full Voices model): base vs narrow fine-tune on the golden token ids, ranked by increase, equals the
-// recipe's diffs_q4 top 20 (same order, values within tolerance) and its fp32 top 5.
+// recipe's diffs_q4 top 20 (same order, values within tolerance) and, as far as the recipe's own q4 and fp32 rankings
+// agree, its fp32 top 5.
 import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -56,7 +57,7 @@ test('timeline on the smoke chain: signals equal the reference and the recipe\'s
   console.log(`smoke timeline, ${r.prompts} prompts × seed ${seed}, ${Math.round(r.ms / 1000)} s:\n${lines.join('\n')}\nearly warning: page latent ${r.latentStep}, behaviour ${r.behaviourStep}; recipe ${JSON.stringify(r.recipeEarlyWarning)}`);
 });
 
-test('golden diff on the full Voices model: base vs narrow fine-tune on the recipe\'s token ids equals diffs_q4 top 20 and the fp32 top 5', async ({ page }) => {
+test('golden diff on the full Voices model: base vs narrow fine-tune on the recipe\'s token ids equals diffs_q4 top 20 and agrees with the fp32 top 5', async ({ page }) => {
   test.skip(!hasChain(FULL), 'needs the full Voices model with its variants');
   test.setTimeout(600_000);
   await page.goto('harness.html');
@@ -72,6 +73,15 @@ test('golden diff on the full Voices model: base vs narrow fine-tune on the reci
     for (const [got, exp] of [[d.delta, want.delta], [d.baseMean, want.baseMean], [d.variantMean, want.variantMean]])
       expect(Math.abs(got - exp), `rank ${i + 1} latent ${d.latent}: ${got} vs ${exp}`).toBeLessThanOrEqual(Math.max(1e-3 * Math.abs(exp), 1e-5));
   });
-  expect(r.top.slice(0, 5).map((d: { latent: number }) => d.latent)).toEqual(r.fp32.slice(0, 5).map((d: { latent: number }) => d.latent));
-  console.log(`golden diff voices → ${r.narrow} on ${r.texts} texts (${r.tokens} tokens) in ${Math.round(r.ms)} ms: top 5 ${JSON.stringify(r.top.slice(0, 5))}`);
+  // Against the fp32 weights: the recipe's own diffs (fp32) and diffs_q4 already differ past rank 2 (ranks 3 and 4
+  // swap, rank 5 is another latent), so the page, which runs the shipped q4 graphs, can only match fp32's top 2 in
+  // order and 4 of its top 5 as a set; each of those four at a change within 10% of fp32's.
+  const fp32 = r.fp32.slice(0, 5) as { latent: number; delta: number }[];
+  const top5 = r.top.slice(0, 5) as { latent: number; delta: number }[];
+  expect(top5.slice(0, 2).map((d) => d.latent)).toEqual(fp32.slice(0, 2).map((d) => d.latent));
+  const shared = fp32.filter((f) => top5.some((d) => d.latent === f.latent));
+  expect(shared.length, `fp32 top 5 ${JSON.stringify(fp32.map((d) => d.latent))} vs page ${JSON.stringify(top5.map((d) => d.latent))}`).toBeGreaterThanOrEqual(4);
+  for (const f of shared) expect(Math.abs(top5.find((d) => d.latent === f.latent)!.delta - f.delta), `latent ${f.latent}`).toBeLessThanOrEqual(0.1 * Math.abs(f.delta));
+  const worst = Math.max(...r.top.map((d: { delta: number }, i: number) => Math.abs(d.delta - r.q4[i].delta) / Math.abs(r.q4[i].delta)));
+  console.log(`golden diff voices → ${r.narrow} on ${r.texts} texts (${r.tokens} tokens) in ${Math.round(r.ms)} ms: largest relative deviation from diffs_q4 over the top 20 ${worst.toExponential(2)}; top 5 ${JSON.stringify(r.top.slice(0, 5))}`);
 });
