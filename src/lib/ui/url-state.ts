@@ -12,6 +12,7 @@ import {
   type LatentSteer,
   type PersonaSteer,
 } from './experiment';
+import { KNOWN_MODELS } from './models';
 
 export const CODEC_VERSION = 1;
 
@@ -139,6 +140,12 @@ export function decodeExperiment(query: string): DecodeResult {
   if (model) experiment.model = model;
   const sae = text('s');
   if (sae) experiment.sae = sae;
+  else {
+    // `s` is omitted when it is the default SAE id; an embedded model without that SAE (the one-layer smoke model)
+    // reads its own first SAE instead of failing with "layer 1 does not exist".
+    const known = KNOWN_MODELS.find((m) => m.id === experiment.model);
+    if (known && known.saes.length && !known.saes.some((s) => s.id === experiment.sae)) experiment.sae = known.saes[0].id;
+  }
   const prompt = text('p');
   if (prompt !== undefined) {
     if (prompt.length > LIMITS.promptChars) warnings.push(`Prompt cut to ${LIMITS.promptChars} characters.`);

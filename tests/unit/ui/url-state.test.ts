@@ -25,6 +25,14 @@ function busy(): Experiment {
 }
 
 describe('URL codec', () => {
+  it('an embedded model without the default SAE gets its own first SAE when the link names none', () => {
+    expect(decodeExperiment('?m=voices-smoke').experiment.sae).toBe('blocks.0.hook_resid_post');
+    expect(decodeExperiment('?m=voices').experiment.sae).toBe('blocks.1.hook_resid_post');
+    expect(decodeExperiment('?m=voices-smoke&s=other').experiment.sae).toBe('other');
+    const e = decodeExperiment('?m=voices-smoke').experiment;
+    expect(decodeExperiment(encodeExperiment(e)).experiment.sae).toBe('blocks.0.hook_resid_post');
+  });
+
   it('round-trips a default experiment', () => {
     const e = defaultExperiment();
     const { experiment, warnings, present } = decodeExperiment(encodeExperiment(e));
