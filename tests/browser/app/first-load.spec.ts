@@ -77,7 +77,7 @@ test('typing a prompt and analysing updates the token view; hovering a token sho
   await shot(page, 'desktop-token-details');
 });
 
-test('every control has an accessible name, and tab order starts at the model picker then the prompt', async ({ page }) => {
+test('every control has an accessible name, and tab order starts at the Discover link, the model picker, then the prompt', async ({ page }) => {
   test.slow();
   await page.goto(appUrl());
   await waitForAnalysis(page);
@@ -96,6 +96,9 @@ test('every control has an accessible name, and tab order starts at the model pi
     return missing;
   });
   expect(unnamed).toEqual([]);
+  // Reading order: the headline's Discover link, then the model picker.
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('discover-link')).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.getByTestId('model-select')).toBeFocused();
   for (let i = 0; i < 12; i++) {
