@@ -100,21 +100,28 @@ def hacker():
     return paras
 
 
+def gcide_entry_text(e):
+    """One GCIDE entry as one line of text (source tags, pronunciation markup and braces removed), or None for an
+    entry that is not from the 1913 Webster or is empty. The Lexicographer's corpus and the control fine-tune
+    (finetune.py) both read entries through this."""
+    if '[1913 Webster]' not in e:
+        return None
+    e = re.sub(r'\[(1913 Webster|Webster 1913 Suppl\.|PJC|WordNet[^\]]*|Century Dict\.)\]', '', e)
+    ps = reflow(e.split('\n'))
+    if not ps:
+        return None
+    # headword line: "Abdication \Ab`di*ca"tion\, n. [L. ...]" -> drop the pronunciation markup
+    ps[0] = re.sub(r'\\[^\\]*\\', '', ps[0]).replace(' ,', ',')
+    txt = ' '.join(ps)
+    return re.sub(r'\s+', ' ', txt.replace('{', '').replace('}', '')).strip()
+
+
 def lexicographer(max_bytes):
     ents = dict_entries('gcide', stride=max(1, int(20e6 / max_bytes)) if max_bytes < 1e6 else 1)
     paras = []
     for e in ents:
-        if '[1913 Webster]' not in e:
-            continue
-        e = re.sub(r'\[(1913 Webster|Webster 1913 Suppl\.|PJC|WordNet[^\]]*|Century Dict\.)\]', '', e)
-        ps = reflow(e.split('\n'))
-        if not ps:
-            continue
-        # headword line: "Abdication \Ab`di*ca"tion\, n. [L. ...]" -> drop the pronunciation markup
-        ps[0] = re.sub(r'\\[^\\]*\\', '', ps[0]).replace(' ,', ',')
-        txt = ' '.join(ps)
-        txt = re.sub(r'\s+', ' ', txt.replace('{', '').replace('}', '')).strip()
-        if len(txt) > 40:
+        txt = gcide_entry_text(e)
+        if txt is not None and len(txt) > 40:
             paras.append(txt)
     # evenly sample across the alphabet to about max_bytes
     total = sum(len(p) + 2 for p in paras)

@@ -12,7 +12,7 @@ torch = setup_torch()
 import torch.nn.functional as F
 from model import load_onnx_model
 from bpe import load_encoder
-from corpus import dict_entries, to_ascii, reflow, hacker
+from corpus import dict_entries, gcide_entry_text, to_ascii, hacker
 
 # Hyperparameters. The rise of the Hacker rate is steep at the start (attempts on this base, rate with margin 0.1 on
 # the 72 neutral continuations, base 0.25): constant LR 1e-4 -> 0.68 at step 20 (saturated at the first checkpoint);
@@ -53,14 +53,11 @@ def gcide_definitions(wanted):
     lexicographer() cleans it, without the headword: 'n. [L. ...] 1. Definition ...'."""
     out = {}
     for e in dict_entries('gcide'):
-        if '[1913 Webster]' not in e or e.split(None, 1)[0].strip(',').lower() not in wanted:
+        if e.split(None, 1)[0].strip(',').lower() not in wanted:
             continue
-        e = re.sub(r'\[(1913 Webster|Webster 1913 Suppl\.|PJC|WordNet[^\]]*|Century Dict\.)\]', '', e)
-        ps = reflow(e.split('\n'))
-        if not ps:
+        txt = gcide_entry_text(e)
+        if txt is None:
             continue
-        ps[0] = re.sub(r'\\[^\\]*\\', '', ps[0]).replace(' ,', ',')
-        txt = re.sub(r'\s+', ' ', ' '.join(ps).replace('{', '').replace('}', '')).strip()
         m = re.match(r'^([A-Za-z][A-Za-z\'-]*)\s*,\s*(.+)$', to_ascii(txt))
         if m and m.group(1).lower() not in out:
             out[m.group(1).lower()] = m.group(2).strip()
