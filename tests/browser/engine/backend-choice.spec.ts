@@ -32,7 +32,7 @@ test('auto: a software adapter (SwiftShader) runs on WASM and says why; a hardwa
 
 test('auto with a race: keeps the backend that measured faster, names both rates, and generates as plain WASM does', async ({ page }) => {
   await harness(page);
-  const raced = await page.evaluate(([b, p]) => (window as any).harness.runtime.raceAtLoad(b, p, 12), [BASE, PROMPT] as const);
+  const raced = await page.evaluate(([b, p]) => (window as any).harness.runtime.raceAtLoad(b, p, 8), [BASE, PROMPT] as const);
   expect(raced.race.wasmTps).toBeGreaterThan(0);
   expect(raced.race.webgpuTps).toBeGreaterThan(0);
   const faster = raced.race.webgpuTps > raced.race.wasmTps ? 'webgpu' : 'wasm';
@@ -40,7 +40,7 @@ test('auto with a race: keeps the backend that measured faster, names both rates
   const why = faster === 'webgpu' ? raced.device.why : raced.device.fallbackReason;
   expect(why).toMatch(/measured at load.*WebGPU [\d.]+ tok\/s, WASM [\d.]+ tok\/s/);
   // The race ran its own steps on both sessions: the kept one must start the next generation from a clean cache.
-  const plain = await page.evaluate(([b, p]) => (window as any).harness.runtime.backendText(b, 'wasm', p, [], 12, 1), [BASE, PROMPT] as const);
+  const plain = await page.evaluate(([b, p]) => (window as any).harness.runtime.backendText(b, 'wasm', p, [], 8, 1), [BASE, PROMPT] as const);
   expect(raced.tokens).toEqual(plain.greedy[0]);
 });
 
@@ -48,7 +48,7 @@ test('a shared link gives the same text on WASM and WebGPU: same q4 graph, same 
   await harness(page);
   const seeds = [7, 12345];
   const run = (backend: string) =>
-    page.evaluate(([b, be, p, s]) => (window as any).harness.runtime.backendText(b, be, p, s, 16, 1), [BASE, backend, PROMPT, seeds] as const);
+    page.evaluate(([b, be, p, s]) => (window as any).harness.runtime.backendText(b, be, p, s, 8, 1), [BASE, backend, PROMPT, seeds] as const);
   const wasm = await run('wasm');
   const gpu = await run('webgpu');
   expect(wasm.device.backend).toBe('wasm');

@@ -1,6 +1,6 @@
 // Persona vectors from examples: given the recipe's own texts of each voice against the others (the windows that
 // models/recipe/analyze.py averaged, rebuilt by models/recipe/persona_windows.py), the lab's vector points the same
-// way as that voice's difference-of-means vector in personas.json (cosine ≥ 0.99), on the q4 and the fp32 graph.
+// way as that voice's difference-of-means vector in personas.json (cosine ≥ 0.99), on the q4 graph the app runs.
 // Runs on ORT's WASM backend (the TypeScript SAE): 51,200 tokens through SwiftShader's emulated GPU take far longer
 // on this CPU-only machine than on the CPU directly; the WebGPU path is the same code after the capture.
 import { expect, test } from '@playwright/test';
@@ -9,7 +9,9 @@ import { cosine, personaWindows } from '../persona-windows';
 
 const SAE = 'models/voices/sae/blocks.1.hook_resid_post';
 
-for (const onnxFile of ['onnx/model_q4.onnx', 'onnx/model.onnx']) {
+// The q4 graph only: the one the app's lab runs. The fp32 graph is nearer the recipe's PyTorch and met the same bound
+// (cosine ≥ 0.99) when it was tested here too; the runtime's fp32 goldens are checked in runtime-voices.
+for (const onnxFile of ['onnx/model_q4.onnx']) {
   test(`persona vector per voice matches personas.json (${onnxFile})`, async ({ page }) => {
     test.skip(!existsSync(`${SAE}/personas.json`), 'the full Voices model is not built');
     test.setTimeout(1_800_000);
