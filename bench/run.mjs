@@ -1,6 +1,6 @@
-// `npm run bench`: starts the Vite dev server, opens harness.html in headless Chromium with WebGPU and runs every
-// suite in bench/suites/ (alphabetical order; each sees the results of the ones before it). Prints a table and
-// writes bench/latest.json. A suite exports `name` and `async run({ page, model, results, log })` returning
+// `npm run bench`: starts the Vite dev server, opens the harness page (HARNESS_PATH) in headless Chromium with WebGPU
+// and runs every suite in bench/suites/ (alphabetical order; each sees the results of the ones before it). Prints a
+// table and writes bench/latest.json. A suite exports `name` and `async run({ page, model, results, log })` returning
 // { values: {key: number|string}, rows: [[label, value, unit]] }.
 // Environment: BENCH_MODEL_DIR (benchmark another model folder), BENCH_SUITES (filter), BENCH_OUT (JSON path),
 // BENCH_RUNS (measured runs per configuration, median reported; default 3).
@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import { HARNESS_PATH } from '../tests/harness/location.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env.BENCH_PORT ?? 5199);
@@ -59,7 +60,7 @@ const server = await createServer({
 await server.listen();
 let browser;
 try {
-  await waitFor(`http://127.0.0.1:${PORT}/harness.html`, 120_000);
+  await waitFor(`http://127.0.0.1:${PORT}/${HARNESS_PATH}`, 120_000);
   browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -70,7 +71,7 @@ try {
       if (existsSync(file)) await route.fulfill({ status: 200, body: readFileSync(file), contentType: 'application/octet-stream' });
       else await route.fulfill({ status: 404, body: 'missing' });
     });
-  await page.goto(`http://127.0.0.1:${PORT}/harness.html`);
+  await page.goto(`http://127.0.0.1:${PORT}/${HARNESS_PATH}`);
   await page.waitForFunction(() => window.harness?.runtime);
   const results = { model: model.note, model_dir: model.dir, onnx_file: model.onnxFile };
   const rows = [];

@@ -12,6 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from 'vite';
+import { HARNESS_PATH } from '../../tests/harness/location.mjs';
 import { create, globals } from 'webgpu';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,7 +60,7 @@ const server = await createServer({
   resolve: { alias: { '@huggingface/transformers': join(root, 'node_modules/@huggingface/transformers/dist/transformers.web.js') } },
 });
 await server.listen();
-const pageUrl = `http://127.0.0.1:${PORT}/harness.html`;
+const pageUrl = `http://127.0.0.1:${PORT}/${HARNESS_PATH}`;
 // The browser globals the library and harness read: the page's location (relative URLs resolve against it), a
 // window that is the global object, and navigator with Dawn as its GPU.
 const nodeFetch = globalThis.fetch;
@@ -90,7 +91,7 @@ const page = {
 };
 
 try {
-  await server.ssrLoadModule('/tests/harness/harness.ts');
+  await server.ssrLoadModule(new URL('harness.ts', pageUrl).pathname);
   const model = { base: '/models/voices/', onnxFile: 'onnx/model_q4.onnx', dtype: 'q4', note: 'embedded Voices model (q4)', dir: 'voices' };
   const adapter = await gpu.requestAdapter();
   const info = adapter.info;

@@ -6,6 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
 const PROMPTS = ['The weather today is', 'To open the door,', 'Coffee is made from'];
@@ -47,7 +48,7 @@ test('a diff of the first pair equals the analyse reference, survives a reload a
 
   // Reference: the same prompts through the engine's analyse with each graph, on the harness page.
   const harness = await browser.newPage();
-  await harness.goto(`${DEV}harness.html`);
+  await harness.goto(`${DEV}${HARNESS_PATH}`);
   await harness.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const ref = await harness.evaluate(
     ([m, h, p, x]) => (window as any).harness.lab.reference(`/models/${m}/`, `/models/${m}/sae/${h}/`, x.a, x.b, p, 32, x.folderB),

@@ -6,6 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DIR = 'models/.cache/gpt2-shape-test';
 const SHAPE = ['--layers', '2', '--width', '64', '--heads', '2', '--d-sae', '512', '--sae-k', '16', '--sae-layer', '1', '--ctx', '128'];
@@ -17,7 +18,7 @@ test.beforeAll(() => {
 });
 
 async function realSize(page: Page, backend: 'webgpu' | 'wasm') {
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.realSize);
   return page.evaluate(
     (o) => (window as any).harness.sae.realSize(o),
