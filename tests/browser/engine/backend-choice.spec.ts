@@ -54,7 +54,8 @@ test('a shared link gives the same text on WASM and WebGPU: same q4 graph, same 
   const gpu = await run('webgpu');
   expect(wasm.device.backend).toBe('wasm');
   expect(gpu.device.backend).toBe('webgpu');
-  // Logits differ only by float rounding between the two kernels (measured ≤ 2e-4 here; see BENCHMARKS.md).
+  // Logits differ only by float rounding between the two kernels (measured ≤ 2e-4 here; see
+  // tests/bench/BENCHMARKS.md).
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < wasm.logits.length; i++) {

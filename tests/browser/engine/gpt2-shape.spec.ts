@@ -2,7 +2,7 @@
 // seconds: GPT-2's real BPE vocabulary (50,257 tokens) and merges, a random 2-layer model exported by the recipe's
 // exporter to q4, a random TopK SAE. It loads, analyses and generates with latent steering through the playground
 // engine on WASM and on WebGPU (SwiftShader), and the two backends agree. The full GPT-2-small shape is a benchmark
-// (bench/suites/40-gpt2-small.mjs), not a test: it takes minutes here.
+// (tests/bench/suites/40-gpt2-small.mjs), not a test: it takes minutes here.
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
