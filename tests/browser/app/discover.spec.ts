@@ -218,7 +218,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
 test('one Discover step embeds on its own, and the main page links to Discover', async ({ page }) => {
   test.setTimeout(300_000);
   await page.setViewportSize({ width: 375, height: 700 });
-  await page.goto(`./embed.html?discover=2&m=${MODEL}`);
+  await page.goto(`./index.html?embed&discover=2&m=${MODEL}`);
   await expect(page.getByTestId('discover')).toHaveAttribute('data-embed', 'true');
   await expect(page.getByTestId('finetune-result')).toBeVisible({ timeout: 180_000 });
   await settled(page, 2);
