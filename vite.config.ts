@@ -48,11 +48,12 @@ const MIME: Record<string, string> = {
 };
 
 /**
- * Content-Security-Policy of the built page (playground and embed widget alike), as a `<meta http-equiv>` tag so that it holds on any
- * static server. No inline script and no `eval`; `'wasm-unsafe-eval'` lets onnxruntime-web compile its WebAssembly.
- * `connect-src` stays open to http(s): people load model and SAE folders from any URL or hub they type. Inline
- * styles are allowed (Svelte's style bindings); `frame-ancestors` cannot be set from a meta tag, and the embed page
- * is meant to be framed anyway. Only the build gets it: the dev server injects styles and its HMR client inline.
+ * Content-Security-Policy of the built page (playground and embed widget alike), as a `<meta http-equiv>` tag so
+ * that it holds on any static server (public/embed.html, the old embed address's forwarder, has its own). No inline
+ * script and no `eval`; `'wasm-unsafe-eval'` lets onnxruntime-web compile its WebAssembly. `connect-src` stays open
+ * to http(s): people load model and SAE folders from any URL or hub they type. Inline styles are allowed (Svelte's
+ * style bindings); `frame-ancestors` cannot be set from a meta tag, and the embed view is meant to be framed anyway.
+ * Only the build gets it: the dev server injects styles and its HMR client inline.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -139,7 +140,7 @@ function copyShippedModels(): Plugin {
 }
 
 /** The view modules src/main.ts imports on demand, by the name their chunk gets (`assets/view-<name>-<hash>.js`). */
-export const VIEW_CHUNKS: Record<string, string> = {
+const VIEW_CHUNKS: Record<string, string> = {
   'src/playground.ts': 'playground',
   'src/embed.ts': 'embed',
   'src/components/discover/start.ts': 'discover',
