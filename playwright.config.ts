@@ -1,8 +1,10 @@
 // Browser tests run in real headless Chromium with WebGPU through SwiftShader: real WGSL, real ORT WebGPU EP.
-// Two projects: `engine` drives the library through harness.html on the Vite dev server (fast to iterate, no
-// build), `app` drives the built static app served by `vite preview` (run `vite build` first; `npm test` does).
+// Two projects: `engine` drives the library through the harness page (HARNESS_PATH: tests/harness/index.html) on the
+// Vite dev server (fast to iterate, no build), `app` drives the built static app served by `vite preview` (run
+// `vite build` first; `npm test` does).
 import { defineConfig } from '@playwright/test';
 import { existsSync } from 'node:fs';
+import { HARNESS_PATH } from './tests/harness/location.mjs';
 
 const chromium =
   process.env.CHROMIUM_PATH ??
@@ -45,7 +47,7 @@ export default defineConfig({
   webServer: [
     {
       command: `npx vite --host 127.0.0.1 --port ${DEV_PORT} --strictPort`,
-      url: `http://127.0.0.1:${DEV_PORT}/harness.html`,
+      url: `http://127.0.0.1:${DEV_PORT}/${HARNESS_PATH}`,
       reuseExistingServer: !process.env.CI,
       timeout: 120_000,
     },

@@ -1,6 +1,8 @@
 /// <reference types="vitest/config" />
-// Vite config: the app (index.html) and the embed widget (embed.html). The test/bench harness (harness.html) is
-// served by the dev server only, so the static build ships neither test code nor transformers.js.
+// Vite config: one page, index.html, whose entry (src/main.ts) imports the view its URL asks for: the playground, the
+// embed widget (`?embed`) or Discover, each a chunk of its own. public/embed.html only forwards old embed links there.
+// The test/bench harness (tests/harness/index.html) is served by the dev server only, so the static build ships
+// neither test code nor transformers.js.
 // Model folders live in top-level `models/` (Hugging Face layout); they are served at `<base>models/` in dev and
 // preview, and copied into the build so the static folder is self-contained.
 import { defineConfig, type Plugin } from 'vite';
@@ -46,11 +48,12 @@ const MIME: Record<string, string> = {
 };
 
 /**
- * Content-Security-Policy of the built app and embed page, as a `<meta http-equiv>` tag so that it holds on any
- * static server. No inline script and no `eval`; `'wasm-unsafe-eval'` lets onnxruntime-web compile its WebAssembly.
- * `connect-src` stays open to http(s): people load model and SAE folders from any URL or hub they type. Inline
- * styles are allowed (Svelte's style bindings); `frame-ancestors` cannot be set from a meta tag, and the embed page
- * is meant to be framed anyway. Only the build gets it: the dev server injects styles and its HMR client inline.
+ * Content-Security-Policy of the built page (playground and embed widget alike), as a `<meta http-equiv>` tag so
+ * that it holds on any static server (public/embed.html, the old embed address's forwarder, has its own). No inline
+ * script and no `eval`; `'wasm-unsafe-eval'` lets onnxruntime-web compile its WebAssembly. `connect-src` stays open
+ * to http(s): people load model and SAE folders from any URL or hub they type. Inline styles are allowed (Svelte's
+ * style bindings); `frame-ancestors` cannot be set from a meta tag, and the embed view is meant to be framed anyway.
+ * Only the build gets it: the dev server injects styles and its HMR client inline.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -136,6 +139,24 @@ function copyShippedModels(): Plugin {
   };
 }
 
+/** The view modules src/main.ts imports on demand, by the name their chunk gets (`assets/view-<name>-<hash>.js`). */
+const VIEW_CHUNKS: Record<string, string> = {
+  'src/playground.ts': 'playground',
+  'src/embed.ts': 'embed',
+  'src/components/discover/start.ts': 'discover',
+};
+
+/**
+ * File names of the build's chunks: a view's chunk is `assets/view-<name>-<hash>.js`, so a test can tell from the
+ * requests which views a page fetched (the worker's own `playground` chunk, src/lib/engine/playground.ts, is another
+ * file); every other chunk keeps Vite's default name.
+ */
+function viewChunkFileName(chunk: { facadeModuleId?: string | null }): string {
+  const id = chunk.facadeModuleId ? relative(ROOT, chunk.facadeModuleId).split(sep).join('/') : '';
+  const view = VIEW_CHUNKS[id];
+  return view ? `assets/view-${view}-[hash].js` : 'assets/[name]-[hash].js';
+}
+
 export default defineConfig({
   base: './',
   plugins: [svelte(), serveModels(), copyShippedModels(), contentSecurityPolicy()],
@@ -143,15 +164,14 @@ export default defineConfig({
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',
-    // Discover is a lazy chunk of index.html and embed.html; every browser the app runs in (es2022, WebAssembly)
-    // has <link rel=modulepreload>, so Vite's polyfill for it would only add bytes to the first load.
+    // The views (playground, embed widget, Discover) are lazy chunks of index.html; every browser the app runs in
+    // (es2022, WebAssembly) has <link rel=modulepreload>, so Vite's polyfill for it would only add bytes.
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
-      input: {
-        main: resolve(ROOT, 'index.html'),
-        embed: resolve(ROOT, 'embed.html'),
-      },
+      // The app only: the harness page and public/embed.html (copied as it is) are not inputs.
+      input: { main: resolve(ROOT, 'index.html') },
+      output: { chunkFileNames: viewChunkFileName },
     },
   },
   server: { port: 5173, strictPort: true },

@@ -5,7 +5,9 @@ const VERSION = 'v1';
 const SHELL = `persona-playground-shell-${VERSION}`;
 const MODELS = `persona-playground-models-${VERSION}`;
 const scopeUrl = new URL(self.registration.scope);
-const PAGES = ['./', './index.html', './embed.html'].map((p) => new URL(p, scopeUrl).href);
+// The page (its views are chosen by the query: `?embed` is the widget) and the forwarder that keeps old embed links
+// (embed.html?…) working offline too, with its script.
+const PAGES = ['./', './index.html', './embed.html', './embed-redirect.js'].map((p) => new URL(p, scopeUrl).href);
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -59,9 +61,13 @@ async function networkFirst(request, cacheName) {
     if (response.ok && response.status === 200) cache.put(request, response.clone()).catch(() => undefined);
     return response;
   } catch (error) {
+    // A page navigated to with a query it was not cached under (`index.html?embed&…`, `embed.html?…`) is the same
+    // page: match without the query, else fall back to the app's page (or the forwarder, for an old embed link).
+    const navigate = request.mode === 'navigate';
+    const fallback = new URL(request.url).pathname.endsWith('embed.html') ? './embed.html' : './';
     const hit =
-      (await cache.match(request, { ignoreSearch: request.mode === 'navigate', ignoreVary: true })) ??
-      (request.mode === 'navigate' ? await cache.match(new URL(new URL(request.url).pathname.endsWith('embed.html') ? './embed.html' : './', scopeUrl).href) : undefined);
+      (await cache.match(request, { ignoreSearch: navigate, ignoreVary: true })) ??
+      (navigate ? await cache.match(new URL(fallback, scopeUrl).href) : undefined);
     if (hit) return hit;
     throw error;
   }

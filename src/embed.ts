@@ -1,9 +1,8 @@
-// Entry of the embed widget (embed.html): configured only from its URL, no local storage, so every embed of the
-// same snippet starts the same way. `show=id,id` picks which persona sliders appear. `?discover=<n>` embeds one step
-// of Discover, the guided replication, instead (its own chunk, fetched only then).
+// The embed widget view of index.html (`?embed`; src/main.ts imports it on demand, so it carries none of the
+// playground's UI): configured only from its URL, no local storage, so every embed of the same snippet starts the
+// same way. `show=id,id` picks which persona sliders appear.
 import { mount } from 'svelte';
 import EmbedWidget from './components/embed/EmbedWidget.svelte';
-import './lib/ui/theme.css';
 import { Playground } from './lib/state/playground.svelte';
 import { createEngine } from './lib/state/engine';
 import { decodeExperiment } from './lib/ui/url-state';
@@ -13,7 +12,12 @@ import { Lab } from './lib/state/lab.svelte';
 import { decodeLabView } from './lib/lab/url';
 import LabPanel from './components/lab/LabPanel.svelte';
 
-function startWidget(): void {
+/** Title of the widget's page (index.html's own title names the full playground). */
+const WIDGET_TITLE = 'Persona Playground widget';
+
+/** Starts the embed widget in `target`, from the page's URL alone; `#lab=diff&…` adds the shared diff below it. */
+export function startWidget(target: HTMLElement): void {
+  document.title = WIDGET_TITLE;
   const offlineReady = registerServiceWorker();
   const backendPreference = readBackendPreference(location.search);
   // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
@@ -27,14 +31,14 @@ function startWidget(): void {
   for (const w of warnings) pg.notify('warning', `Link: ${w}`);
   const show = (new URLSearchParams(location.search).get('show') ?? '').split(',').filter(Boolean);
 
-  mount(EmbedWidget, { target: document.getElementById('app')!, props: { pg, appBase: document.baseURI, show } });
+  mount(EmbedWidget, { target, props: { pg, appBase: document.baseURI, show } });
 
   // `#lab=diff&…&dr=…` adds the lab below the widget, showing the shared diff result (no local storage here either).
   const lab = decodeLabView(location.hash).tab ? new Lab(pg, engine, createEngine, null) : null;
   if (lab) {
-    const target = document.createElement('div');
-    document.getElementById('app')!.after(target);
-    mount(LabPanel, { target, props: { pg, lab, appBase: document.baseURI } });
+    const labTarget = document.createElement('div');
+    target.after(labTarget);
+    mount(LabPanel, { target: labTarget, props: { pg, lab, appBase: document.baseURI } });
   }
 
   offlineReady
@@ -42,7 +46,3 @@ function startWidget(): void {
     .then(() => lab?.refreshPairs())
     .catch(() => undefined);
 }
-
-if (new URLSearchParams(location.search).has('discover'))
-  void import('./components/discover/start').then((m) => m.startDiscover(document.getElementById('app')!, true));
-else startWidget();

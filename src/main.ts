@@ -1,51 +1,26 @@
-// Entry of the playground page: restore the experiment (link, else last visit), make the engine, mount the app,
-// and keep the URL and local storage in step with every change. `?discover=<n>` opens Discover, the guided
-// replication, instead: a chunk of its own, fetched only then, so the playground's first load does not grow.
-import { mount } from 'svelte';
-import App from './App.svelte';
+// The page's entry: a router, kept tiny so the first load carries only what the view asks for. `?embed` shows the
+// embed widget (src/embed.ts), `?discover=<n>` Discover, the guided replication (in the widget's frame when `embed`
+// is there too), anything else the playground (src/playground.ts). Each is a chunk of its own, imported here on
+// demand, so the widget does not download the playground's UI and the playground does not download the widget's.
 import './lib/ui/theme.css';
-import { Playground } from './lib/state/playground.svelte';
-import { createEngine } from './lib/state/engine';
-import { syncExperiment } from './lib/state/sync.svelte';
-import { Lab } from './lib/state/lab.svelte';
-import { syncLab } from './lib/state/labSync.svelte';
-import { restoreExperiment, safeLocalStorage } from './lib/ui/persistence';
-import { registerServiceWorker } from './lib/ui/service-worker';
-import { readBackendPreference } from './lib/ui/backend-preference';
-import { installLocalFolderFetch } from './lib/runtime/localFolder';
+import { isDiscover, pageMode } from './lib/ui/page-mode';
 
-function startPlayground(): void {
-  // Folders opened from disk are answered by fetch on this page (and in the engine worker), never uploaded.
-  installLocalFolderFetch();
-
-  const storage = safeLocalStorage();
-  const backendPreference = readBackendPreference(location.search);
-  const offlineReady = registerServiceWorker();
-  // The engine's worker is started once the service worker controls the page, so its fetches (code chunks, model
-  // files) go through it and are cached for offline use on this very first visit.
-  // A lost GPU is recovered inside the engine; the Playground tells the user, who keeps their prompt and settings.
-  // A returning visit is controlled already: start the worker at once.
-  const engine = navigator.serviceWorker?.controller ? Promise.resolve(createEngine()) : offlineReady.then(() => createEngine());
-  const pg = new Playground(engine, { baseUrl: document.baseURI, backend: backendPreference.backend });
-  if (backendPreference.warning) pg.notify('warning', `Link: ${backendPreference.warning}`);
-  // The lab's persona vectors and audit use the playground's engine; its model diff makes engines of its own.
-  const lab = new Lab(pg, engine, createEngine, storage);
-  const restored = restoreExperiment(location.search, storage);
-  if (restored.experiment) pg.restore(restored.experiment);
-  for (const w of restored.warnings) pg.notify('warning', `Link: ${w}`);
-
-  mount(App, { target: document.getElementById('app')!, props: { pg, lab, appBase: document.baseURI } });
-  syncExperiment(pg, storage);
-  syncLab(lab, pg);
-
-  // Marks for the start-up benchmark: the first coloured token view is what a visitor waits for.
-  offlineReady
-    .finally(() => pg.start())
-    .then(() => {
-      if (pg.analysis) performance.mark('playground:first-token-view');
-    });
+/** Says in the page that its code could not be fetched (offline before the first visit finished, a new release). */
+function showLoadError(target: HTMLElement, error: unknown): void {
+  console.error('The page could not load its code:', error);
+  const p = document.createElement('p');
+  p.setAttribute('role', 'alert');
+  p.textContent = `The page could not load its code (${error instanceof Error ? error.message : String(error)}). Reload to try again.`;
+  target.replaceChildren(p);
 }
 
-if (new URLSearchParams(location.search).has('discover'))
-  void import('./components/discover/start').then((m) => m.startDiscover(document.getElementById('app')!, false));
-else startPlayground();
+/** Runs a view once its chunk has arrived; a chunk that cannot be fetched is said in the page. */
+function load<T>(chunk: Promise<T>, start: (view: T) => void): void {
+  chunk.then(start, (error: unknown) => showLoadError(target, error));
+}
+
+const target = document.getElementById('app')!;
+const mode = pageMode(location.search);
+if (isDiscover(location.search)) load(import('./components/discover/start'), (m) => m.startDiscover(target, mode === 'embed'));
+else if (mode === 'embed') load(import('./embed'), (m) => m.startWidget(target));
+else load(import('./playground'), (m) => m.startPlayground(target));

@@ -1,7 +1,7 @@
-// Starts Discover in the page (index.html or embed.html with `?discover=<n>`): loaded on demand by the page's entry,
-// so the playground's first load does not carry it. Reads the step and model from the address, keeps the address
-// in step with Next/Back (history entries, so the browser's Back works) and hands the service worker every file the
-// steps use, so the whole walkthrough works offline after one visit.
+// Starts Discover in the page (index.html with `?discover=<n>`, in the embed frame with `embed`): loaded on demand by
+// the page's entry (src/main.ts), so the playground's first load does not carry it. Reads the step and model from the
+// address, keeps the address in step with Next/Back (history entries, so the browser's Back works) and hands the
+// service worker every file the steps use, so the whole walkthrough works offline after one visit.
 import { mount } from 'svelte';
 import DiscoverApp from './DiscoverApp.svelte';
 import { Discover } from '../../lib/state/discover.svelte';

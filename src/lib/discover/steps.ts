@@ -1,5 +1,6 @@
 // The guided replication ("Discover") as six short steps, and how a step lives in the address: `?discover=<n>` on
-// index.html (or embed.html for one step on its own), so every step can be linked, embedded and reached with Back.
+// index.html (with `embed` too for one step on its own), so every step can be linked, embedded and reached with Back.
+import { DISCOVER_KEY, embedPageUrl } from '../ui/page-mode';
 
 export type DiscoverStepId = 'voices' | 'fine-tune' | 'diff' | 'steer' | 'early-warning' | 'realign';
 
@@ -20,9 +21,6 @@ export const DISCOVER_STEPS: readonly DiscoverStep[] = [
   { n: 5, id: 'early-warning', title: 'The monitor warns early', idea: 'The persona signal rises during fine-tuning before the behaviour is easy to see.' },
   { n: 6, id: 'realign', title: 'Re-alignment', idea: 'A little training on ordinary text brings the persona back down.' },
 ];
-
-/** The query key that turns index.html (and embed.html) into Discover. */
-export const DISCOVER_KEY = 'discover';
 
 /**
  * The step named by a query string: null when `discover` is absent (the playground, not Discover); step 1 for a
@@ -51,5 +49,5 @@ export function discoverEmbedUrl(appBase: string, search: string, step: number):
   params.set(DISCOVER_KEY, String(step));
   const model = new URLSearchParams(search).get('m');
   if (model) params.set('m', model);
-  return new URL(`embed.html?${params.toString()}`, appBase).href;
+  return embedPageUrl(appBase, params.toString());
 }

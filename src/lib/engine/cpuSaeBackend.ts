@@ -7,8 +7,8 @@ import type { CapturedInput, RowSelection, SaeBackend } from './saeBackend';
 
 /**
  * The CPU path before one-pass top-k and before it honoured `reconstruction: false` (full sorts, decode and error
- * on every call). Off in the app; `bench/suites/15-wasm.mjs` turns it on for one subject to measure before and after
- * in the same run. Read when a `CpuSaeBackend` is constructed.
+ * on every call). Off in the app; `tests/bench/suites/15-wasm.mjs` turns it on for one subject to measure before and
+ * after in the same run. Read when a `CpuSaeBackend` is constructed.
  */
 export const cpuSaeLegacy = { enabled: false };
 

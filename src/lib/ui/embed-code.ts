@@ -1,4 +1,6 @@
-// The iframe snippet a blogger pastes: the embed page with the current experiment in its query string.
+// The iframe snippet a blogger pastes: the embed view (`index.html?embed&…`) with the current experiment in its
+// query string.
+import { embedPageUrl } from './page-mode';
 
 export interface EmbedCodeOptions {
   /** Absolute URL of the app's folder (the page's base), ending in `/`. */
@@ -8,9 +10,9 @@ export interface EmbedCodeOptions {
   height?: number;
 }
 
+/** The embed view's address for an experiment query (without its `?`): `<appBase>index.html?embed&<query>`. */
 export function embedUrl(appBase: string, query: string): string {
-  const url = new URL('embed.html', appBase);
-  return query ? `${url.href}?${query}` : url.href;
+  return embedPageUrl(appBase, query);
 }
 
 function escapeAttribute(s: string): string {

@@ -1,4 +1,4 @@
-// The built app and embed page carry a Content-Security-Policy (meta tag, so it holds on any static server): no
+// The built app (playground and embed view) carries a Content-Security-Policy (meta tag, so it holds on any static server): no
 // inline script, no eval, WebAssembly allowed. The playground must load, analyse and generate under it with no
 // violation reported by the page, its workers or the console.
 import { expect, test, type Page } from '@playwright/test';
@@ -67,11 +67,13 @@ test('the app loads, analyses and generates under its Content-Security-Policy wi
   expect(violations).toEqual([]);
 });
 
-test('the embed page carries the same policy and loads under it', async ({ page }) => {
+test('the embed view carries the same policy and loads under it, also through the old embed.html link', async ({ page }) => {
   test.slow();
   const violations = watchViolations(page);
   await recordDomViolations(page);
+  // The old address's forwarder has a policy of its own (its script is a file, not inline) and runs under it.
   await page.goto(appUrl('v=1&n=4', 'embed.html'));
+  await expect(page).toHaveURL(/\/index\.html\?embed&v=1&n=4/);
   expect(await policyOf(page)).toContain("script-src 'self' 'wasm-unsafe-eval'");
   await waitForModel(page);
   expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);

@@ -5,6 +5,7 @@
 // every file the steps use in the service worker's cache; one step embedded on its own; the link from the main page.
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const MODEL = process.env.DISCOVER_TEST_MODEL ?? 'voices-smoke';
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
@@ -94,7 +95,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
   const realigned = byRole('realigned');
   const sae = new URL(variants.sae, `http://x/models/${MODEL}/`).pathname;
   const harness = await browser.newPage();
-  await harness.goto(`${DEV}harness.html`);
+  await harness.goto(`${DEV}${HARNESS_PATH}`);
   await harness.waitForFunction(() => (window as any).harness?.discover !== undefined);
 
   await page.setViewportSize({ width: 375, height: 800 });
@@ -217,7 +218,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
 test('one Discover step embeds on its own, and the main page links to Discover', async ({ page }) => {
   test.setTimeout(300_000);
   await page.setViewportSize({ width: 375, height: 700 });
-  await page.goto(`./embed.html?discover=2&m=${MODEL}`);
+  await page.goto(`./index.html?embed&discover=2&m=${MODEL}`);
   await expect(page.getByTestId('discover')).toHaveAttribute('data-embed', 'true');
   await expect(page.getByTestId('finetune-result')).toBeVisible({ timeout: 180_000 });
   await settled(page, 2);

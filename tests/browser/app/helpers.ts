@@ -12,6 +12,22 @@ export function appUrl(query = '', page = ''): string {
   return `./${page}${q ? `?${q}` : ''}`;
 }
 
+/** The embed widget's address, `./index.html?embed&<query>` (with the test model's `m` as appUrl adds it). */
+export function embedUrl(query = ''): string {
+  const q = appUrl(query).replace(/^\.\/\??/, '');
+  return `./index.html?embed${q ? `&${q}` : ''}`;
+}
+
+/** The JavaScript files the page has fetched so far (its resource timing entries), by path. */
+export async function scriptsLoaded(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((e) => new URL(e.name).pathname)
+      .filter((p) => p.endsWith('.js')),
+  );
+}
+
 export async function waitForModel(page: Page): Promise<void> {
   const progress = page.getByTestId('load-progress');
   await expect(progress).toHaveAttribute('data-phase', /ready|error/, { timeout: 180_000 });

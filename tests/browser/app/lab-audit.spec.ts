@@ -3,6 +3,7 @@
 // from the SAE's latents); flags follow the threshold; one histogram per persona counts every prompt.
 import { expect, test } from '@playwright/test';
 import { appUrl, MODEL, waitForAnalysis } from './helpers';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
 const PROMPTS = ['The weather today is', 'And the LORD said unto Moses', 'The open() system call returns'];
@@ -27,7 +28,7 @@ test('audit peaks equal the monitor readings per token, flagged at the threshold
   );
 
   const harness = await browser.newPage();
-  await harness.goto(`${DEV}harness.html`);
+  await harness.goto(`${DEV}${HARNESS_PATH}`);
   await harness.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const ref = await harness.evaluate(
     ([m, p]) => (window as any).harness.lab.audit(`/models/${m}/`, `/models/${m}/sae/blocks.1.hook_resid_post/`, 'onnx/model_q4.onnx', p, 2),

@@ -5,7 +5,8 @@
 // different widths refused before any worker starts.
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
+import { appUrl, embedUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
 const PROMPTS = ['The weather today is', 'To open the door,', 'Coffee is made from'];
@@ -47,7 +48,7 @@ test('a diff of the first pair equals the analyse reference, survives a reload a
 
   // Reference: the same prompts through the engine's analyse with each graph, on the harness page.
   const harness = await browser.newPage();
-  await harness.goto(`${DEV}harness.html`);
+  await harness.goto(`${DEV}${HARNESS_PATH}`);
   await harness.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const ref = await harness.evaluate(
     ([m, h, p, x]) => (window as any).harness.lab.reference(`/models/${m}/`, `/models/${m}/sae/${h}/`, x.a, x.b, p, 32, x.folderB),
@@ -147,7 +148,7 @@ test.describe('width check', () => {
 
 test('the embed shows a diff result carried by its link, labelled from the model\'s features', async ({ page }) => {
   test.skip(MODEL !== 'voices', 'latent ids of the full model');
-  await page.goto(`${appUrl('', 'embed.html')}#lab=diff&lm=max&dr=878:-0.1974,598:0.1292,318:0.05`);
+  await page.goto(`${embedUrl()}#lab=diff&lm=max&dr=878:-0.1974,598:0.1292,318:0.05`);
   await expect(page.getByTestId('embed')).toBeVisible();
   await expect(page.getByTestId('diff-snapshot')).toContainText('top 3 latents by largest change on one token');
   const rows = page.getByTestId('diff-row');

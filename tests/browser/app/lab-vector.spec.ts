@@ -7,6 +7,7 @@ import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import { appUrl, MODEL, waitForAnalysis, waitForModel } from './helpers';
 import { cosine, personaWindows } from '../persona-windows';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DEV = `http://127.0.0.1:${process.env.TEST_DEV_PORT ?? 5173}/`;
 const SAE = 'models/voices/sae/blocks.1.hook_resid_post';
@@ -33,7 +34,7 @@ test('the page\'s persona vector equals the lab code on the same texts; saved, i
   const typical = Number(await result.getAttribute('data-typical'));
 
   const harness = await browser.newPage();
-  await harness.goto(`${DEV}harness.html`);
+  await harness.goto(`${DEV}${HARNESS_PATH}`);
   await harness.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const ref = await harness.evaluate(
     ([s, v]) => (window as any).harness.lab.personaVectors('/models/voices/', s, 'onnx/model_q4.onnx', v, 'wasm'),

@@ -1,7 +1,8 @@
-// After one visit the service worker has the app shell and the model: with the network off, a reload still works.
+// After one visit the service worker has the app shell and the model: with the network off, a reload still works,
+// and an old embed.html link still reaches the embed view.
 import { expect, test } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
-import { appUrl, generate, MODEL, promptTokens, setSampling, waitForAnalysis } from './helpers';
+import { appUrl, embedUrl, generate, MODEL, promptTokens, setSampling, waitForAnalysis, waitForModel } from './helpers';
 
 test('with the network switched off after one visit, a reload still works', async ({ page, context }) => {
   test.slow();
@@ -32,5 +33,21 @@ test('with the network switched off after one visit, a reload still works', asyn
   expect(other).toBeDefined();
   await page.locator(`[data-testid=top-features] [data-latent="${other}"]`).click();
   await expect(page.getByTestId('examples-error')).toContainText('offline');
+  await context.setOffline(false);
+});
+
+test('after one visit to the embed view, an old embed.html link works offline', async ({ page, context }) => {
+  test.slow();
+  await page.goto(embedUrl('v=1&n=4'));
+  await waitForModel(page);
+  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+
+  // The forwarder page and its script are in the service worker's cache; the widget's chunk and model from the visit.
+  await context.setOffline(true);
+  const query = appUrl(`v=1&p=${encodeURIComponent('Offline link')}&n=4`).replace(/^\.\/\?/, '');
+  await page.goto(`./embed.html?${query}`);
+  await expect(page).toHaveURL((url) => url.pathname.endsWith('/index.html') && url.search === `?embed&${query}`);
+  await waitForModel(page);
+  await expect(page.getByTestId('prompt')).toHaveValue('Offline link');
   await context.setOffline(false);
 });

@@ -26,11 +26,11 @@ test('a copied share URL opened in a fresh page reproduces the same steered text
   expect(again.steered).toBe(first.steered);
   expect(again.baseline).toBe(first.baseline);
 
-  // The embed code points at the embed page with the same experiment.
+  // The embed code points at the embed view (index.html?embed) with the same experiment.
   await page.getByTestId('copy-embed').click();
   const code = await page.getByTestId('share-embed').inputValue();
-  const embedPage = new URL('embed.html', page.url()).href;
-  expect(code.startsWith(`<iframe src="${embedPage}?v=1&amp;`)).toBe(true);
+  const embedPage = new URL('index.html', page.url()).href;
+  expect(code.startsWith(`<iframe src="${embedPage}?embed&amp;v=1&amp;`)).toBe(true);
   await fresh.close();
 });
 

@@ -50,6 +50,9 @@ test('the static build works under a sub-path from a plain file server', async (
   const share = page.getByTestId('copy-link');
   await share.click();
   await expect(page.getByTestId('share-link')).toHaveValue(new RegExp(`^${origin}${PREFIX}\\?v=1&`));
+  // The embed view, reached through the old embed.html address's forwarder.
   await page.goto(`${origin}${PREFIX}embed.html${query}`);
+  await expect(page).toHaveURL(`${origin}${PREFIX}index.html?embed${query.replace('?', '&')}`);
+  await expect(page.getByTestId('embed')).toBeVisible();
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-stage', 'ready', { timeout: 180_000 });
 });

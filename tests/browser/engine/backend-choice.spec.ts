@@ -2,6 +2,7 @@
 // give the same tokens on WASM and WebGPU (SwiftShader here), greedy and sampled, steered and not.
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const folder = existsSync('models/voices/onnx/model_q4.onnx') ? 'voices' : 'voices-smoke';
 const BASE = `/models/${folder}/`;
@@ -12,7 +13,7 @@ test.skip(!existsSync(`models/${folder}/onnx/model_q4.onnx`), 'no Voices q4 expo
 test.setTimeout(600_000);
 
 async function harness(page: Page) {
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.runtime);
 }
 
@@ -53,7 +54,8 @@ test('a shared link gives the same text on WASM and WebGPU: same q4 graph, same 
   const gpu = await run('webgpu');
   expect(wasm.device.backend).toBe('wasm');
   expect(gpu.device.backend).toBe('webgpu');
-  // Logits differ only by float rounding between the two kernels (measured ≤ 2e-4 here; see BENCHMARKS.md).
+  // Logits differ only by float rounding between the two kernels (measured ≤ 2e-4 here; see
+  // tests/bench/BENCHMARKS.md).
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < wasm.logits.length; i++) {

@@ -1,6 +1,7 @@
-// The Node.js + Dawn bench runner (bench/node/run.mjs), which a machine with a real GPU and no browser runs, tested
-// here on Dawn's software path (Mesa llvmpipe through OpenGL ES): it loads the project's engine and transformers.js
-// on the same onnxruntime-web module with Dawn as navigator.gpu, and both choose the same greedy tokens.
+// The Node.js + Dawn bench runner (tests/bench/node/run.mjs), which a machine with a real GPU and no browser runs,
+// tested here on Dawn's software path (Mesa llvmpipe through OpenGL ES): it loads the project's engine and
+// transformers.js on the same onnxruntime-web module with Dawn as navigator.gpu, and both choose the same greedy
+// tokens.
 import { expect, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ test('bench:node runs the engine suite on Dawn: Voices q4, our greedy tokens equ
   test.skip(!MESA_EGL.some(existsSync), 'Dawn needs a GPU or Mesa (apt-get install libegl1 libgles2 libegl-mesa0)');
   test.setTimeout(900_000);
   const out = 'test-results/dawn-node-bench.json';
-  execFileSync(process.execPath, ['bench/node/run.mjs'], {
+  execFileSync(process.execPath, ['tests/bench/node/run.mjs'], {
     stdio: 'inherit',
     env: {
       ...process.env,

@@ -2,10 +2,11 @@
 // seconds: GPT-2's real BPE vocabulary (50,257 tokens) and merges, a random 2-layer model exported by the recipe's
 // exporter to q4, a random TopK SAE. It loads, analyses and generates with latent steering through the playground
 // engine on WASM and on WebGPU (SwiftShader), and the two backends agree. The full GPT-2-small shape is a benchmark
-// (bench/suites/40-gpt2-small.mjs), not a test: it takes minutes here.
+// (tests/bench/suites/40-gpt2-small.mjs), not a test: it takes minutes here.
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DIR = 'models/.cache/gpt2-shape-test';
 const SHAPE = ['--layers', '2', '--width', '64', '--heads', '2', '--d-sae', '512', '--sae-k', '16', '--sae-layer', '1', '--ctx', '128'];
@@ -17,7 +18,7 @@ test.beforeAll(() => {
 });
 
 async function realSize(page: Page, backend: 'webgpu' | 'wasm') {
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.realSize);
   return page.evaluate(
     (o) => (window as any).harness.sae.realSize(o),

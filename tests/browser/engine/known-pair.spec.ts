@@ -8,6 +8,7 @@ import { KNOWN_PAIRS } from '../../../src/lib/ui/pairs';
 import { hubSaeFolderUrl } from '../../../src/lib/ui/models';
 import { hubFolderUrl } from '../../../src/lib/runtime/hub';
 import { gemmaScope2Params, randomSae, saeLensWeights } from '../../unit/sae/fixtures';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const REPLICA = 'models/fixtures/gpt2-small-replica';
 const pair = KNOWN_PAIRS.find((p) => p.id === 'gpt2-small-res-jb-8')!;
@@ -42,7 +43,7 @@ test('GPT-2 small + res-jb layer 8 (replica): model and SAE from their hub paths
     const body = files[url];
     return body ? route.fulfill({ body, headers: { 'content-length': String(body.byteLength) } }) : route.fulfill({ status: 404, body: 'Entry not found' });
   });
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const loaded = await page.evaluate(([m, s]) => (window as any).harness.sae.playground.load(m, s, { backend: 'wasm' }), [modelUrl, saeUrl]);
   expect(loaded.model).toMatchObject({ nLayer: 12, dModel: 32 });
@@ -89,7 +90,7 @@ test('Gemma 3 270M IT + Gemma Scope 2 layer 12 (replica): model with external da
     const body = files[url];
     return body ? route.fulfill({ body, headers: { 'content-length': String(body.byteLength) } }) : route.fulfill({ status: 404, body: 'Entry not found' });
   });
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const loaded = await page.evaluate(([m, s]) => (window as any).harness.sae.playground.load(m, s, { backend: 'wasm' }), [modelUrl, saeUrl]);
   expect(loaded.model).toMatchObject({ nLayer: 18, dModel: 32 });

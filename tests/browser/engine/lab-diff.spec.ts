@@ -3,6 +3,7 @@
 // every prompt with each model; two models of different widths are a typed error before any engine is made.
 import { expect, test } from '@playwright/test';
 import { existsSync, readdirSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const MODEL = existsSync('models/voices/onnx/model.onnx') ? 'voices' : 'voices-smoke';
 const HOOK = readdirSync(`models/${MODEL}/sae`)[0];
@@ -28,7 +29,7 @@ function expectSameRanking(lab: Entry[], ref: Entry[], tol: (v: number) => numbe
 
 test('diff ranking equals the per-prompt analyse reference (fp32 vs q4)', async ({ page }) => {
   test.setTimeout(900_000);
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const lab = await page.evaluate(
     ([f, s, p]) => (window as any).harness.lab.diff(f, s, 'onnx/model.onnx', 'onnx/model_q4.onnx', p, 'abs', 20),
@@ -52,7 +53,7 @@ test('diff ranking equals the per-prompt analyse reference (fp32 vs q4)', async 
 });
 
 test('two models of different widths are a LabWidthMismatchError before any engine is made', async ({ page }) => {
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const r = await page.evaluate(([f, s]) => (window as any).harness.lab.mismatch(f, '/models/fixtures/tiny-gpt2/', s), [FOLDER, SAE] as const);
   expect(r.name).toBe('LabWidthMismatchError');

@@ -7,6 +7,7 @@
 // agree, its fp32 top 5.
 import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const SMOKE = 'models/voices-smoke';
 const FULL = 'models/voices';
@@ -23,7 +24,7 @@ test('timeline on the smoke chain: signals equal the reference and the recipe\'s
   test.setTimeout(600_000);
   const variants = JSON.parse(readFileSync(`${SMOKE}/variants.json`, 'utf8'));
   const seed = variants.sampling.seeds[0];
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const r = await page.evaluate(([f, s]) => (window as any).harness.lab.timeline(f, [s], null), [`/${SMOKE}/`, seed] as const);
   const shipped = variants.checkpoints.filter((c: { folder: string | null }) => c.folder !== null).map((c: { step: number }) => c.step);
@@ -60,7 +61,7 @@ test('timeline on the smoke chain: signals equal the reference and the recipe\'s
 test('golden diff on the full Voices model: base vs narrow fine-tune on the recipe\'s token ids equals diffs_q4 top 20 and agrees with the fp32 top 5', async ({ page }) => {
   test.skip(!hasChain(FULL), 'needs the full Voices model with its variants');
   test.setTimeout(600_000);
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.lab !== undefined);
   const r = await page.evaluate((f) => (window as any).harness.lab.goldenDiff(f, 20), `/${FULL}/`);
   expect(r.complete).toBe(true); // TopK SAE read with its k: exact sums

@@ -6,6 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import { cosine, personaWindows } from '../persona-windows';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const SAE = 'models/voices/sae/blocks.1.hook_resid_post';
 
@@ -17,7 +18,7 @@ for (const onnxFile of ['onnx/model_q4.onnx']) {
     test.setTimeout(1_800_000);
     const windows = personaWindows();
     const personas = JSON.parse(readFileSync(`${SAE}/personas.json`, 'utf8')).personas as { id: string; vector: number[] }[];
-    await page.goto('harness.html');
+    await page.goto(HARNESS_PATH);
     await page.waitForFunction(() => (window as any).harness?.lab !== undefined);
     const got = await page.evaluate(
       ([f, s, o, v]) => (window as any).harness.lab.personaVectors(f, s, o, v, 'wasm'),

@@ -5,6 +5,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { randomSae, saeLensV6Files } from '../../unit/sae/fixtures';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const golden = JSON.parse(readFileSync('models/fixtures/tiny-llama-chat/golden.json', 'utf8')).chat;
 
@@ -14,7 +15,7 @@ test('chat mode: rendered ids, special markers, golden reply, reply-only steerin
   const files = saeLensV6Files(sae);
   await page.route('**/chat-sae/cfg.json', (r) => r.fulfill({ body: JSON.stringify(files.cfg), contentType: 'application/json' }));
   await page.route('**/chat-sae/sae_weights.safetensors', (r) => r.fulfill({ body: Buffer.from(files.weights as Uint8Array) }));
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const loaded = await page.evaluate(() =>
     (window as any).harness.sae.playground.load('/models/fixtures/tiny-llama-chat/', '/chat-sae/', { backend: 'wasm' }),

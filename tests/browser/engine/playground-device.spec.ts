@@ -1,10 +1,11 @@
 // A lost GPU device (driver reset, another tab hogging the GPU) mid-session: the engine re-creates the model session
 // and its SAE kernels on a new device, tells its listener (the page shows the notice), and reads the same latents.
 import { expect, test } from '@playwright/test';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 test('GPU device loss: the engine recovers, notifies, and analyses the same as before', async ({ page }) => {
   test.slow();
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const r = await page.evaluate(() =>
     (window as any).harness.sae.playground.deviceLoss('/models/voices/', '/models/voices/sae/blocks.1.hook_resid_post/', 'In the beginning God created'),

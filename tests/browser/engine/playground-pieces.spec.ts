@@ -3,12 +3,13 @@
 // decode and hold no U+FFFD. The rule is huggingface/tokenizers' DecodeStream (see src/lib/runtime/tokenizer.ts).
 import { expect, test } from '@playwright/test';
 import { existsSync, readdirSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const MODELS = ['voices', 'voices-smoke'].filter((m) => existsSync(`models/${m}/golden.json`) && existsSync(`models/${m}/sae`));
 
 for (const model of MODELS) {
   test(`${model}: token view and streamed pieces carry whole characters`, async ({ page }) => {
-    await page.goto('harness.html');
+    await page.goto(HARNESS_PATH);
     await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
     const hook = readdirSync(`models/${model}/sae`)[0];
     await page.evaluate(

@@ -5,6 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { writeSafetensors } from '../../../src/lib/sae/safetensors';
 import { randomSae, saeLensV6Files } from '../../unit/sae/fixtures';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const MODELS = ['voices', 'voices-smoke'].filter((m) => existsSync(`models/${m}/golden.json`) && existsSync(`models/${m}/sae`));
 
@@ -21,7 +22,7 @@ interface Golden {
 
 // WebGPU by default: these tests are the GPU SAE kernels' end-to-end check (`auto` would pick WASM on SwiftShader).
 async function open(page: Page, model: string, backend: 'webgpu' | 'wasm' = 'webgpu', layers?: number[]) {
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const hook = readdirSync(`models/${model}/sae`)[0];
   return page.evaluate(

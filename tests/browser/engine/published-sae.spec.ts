@@ -5,6 +5,7 @@
 // keeps the SAE it had.
 import { expect, test, type Page } from '@playwright/test';
 import { randomSae, saeLensWeights, gemmaScope2Params } from '../../unit/sae/fixtures';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const MODEL = '/models/fixtures/tiny-gpt2/';
 const BOS = 296; // tiny-gpt2's <|endoftext|> (bos = eos), models/fixtures/README.md
@@ -44,7 +45,7 @@ test('an old SAELens upload on its hub path: BOS prepended and marked special, c
     'config.json': { hf_hook_point_in: 'model.layers.1.post_feedforward_layernorm.output', hf_hook_point_out: 'model.layers.1.post_feedforward_layernorm.output', width: 128, architecture: 'jump_relu', type: 'sae', l0: 10, affine_connection: false, model_name: 'google/gemma-3-270m-pt' },
     'params.safetensors': gemmaScope2Params(randomSae({ dIn: 64, dSae: 128, architecture: 'jumprelu', seed: 13 })),
   });
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae?.playground !== undefined);
   const loaded = await page.evaluate(([m, s]) => (window as any).harness.sae.playground.load(m, s, { onnxFile: 'onnx/model.onnx' }), [MODEL, HUB]);
   expect(loaded.sae).toMatchObject({ hookName: 'blocks.1.hook_resid_pre', layer: 0, dIn: 64, dSae: 128, architecture: 'standard', prependBos: true, warnings: [] });

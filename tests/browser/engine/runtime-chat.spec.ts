@@ -3,13 +3,14 @@
 // the turn markers are special tokens, and greedy decoding from them equals the PyTorch golden ids.
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const BASE = '/models/fixtures/tiny-llama-chat/';
 const golden = JSON.parse(readFileSync('models/fixtures/tiny-llama-chat/golden.json', 'utf8')).chat;
 
 for (const backend of ['webgpu', 'wasm'] as const) {
   test(`${backend}: chat prompt ids and greedy reply equal the golden values`, async ({ page }) => {
-    await page.goto('/harness.html');
+    await page.goto(HARNESS_PATH);
     await page.waitForFunction(() => (window as any).harness?.runtime);
     const r = await page.evaluate(
       ([base, b, message]) => (window as any).harness.runtime.chatGreedy(base, b, message, 16),

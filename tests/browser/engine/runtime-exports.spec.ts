@@ -3,12 +3,13 @@
 // and generate the golden greedy ids of the weights they came from; layouts we cannot drive are typed errors that
 // name what was found and what was expected.
 import { expect, test, type Page } from '@playwright/test';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const EXPORTS = '/models/fixtures/exports/';
 
 async function open(page: Page) {
   page.on('pageerror', (e) => console.log('pageerror', e.message));
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.runtime);
 }
 

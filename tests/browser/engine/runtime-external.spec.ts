@@ -4,6 +4,7 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const DIR = 'models/fixtures/tiny-gpt2';
 
@@ -52,7 +53,7 @@ test('a model folder on another origin with external data loads and matches gold
       headers: { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'application/octet-stream' },
     });
   });
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.runtime);
   for (const backend of ['webgpu', 'wasm']) {
     const r = await page.evaluate(

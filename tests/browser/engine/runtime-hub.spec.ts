@@ -6,6 +6,7 @@ import { expect, test } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const REPOS: Record<string, string> = { 'fixtures/tiny-gpt2': 'models/fixtures/tiny-gpt2', 'fixtures/tiny-llama': 'models/fixtures/tiny-llama' };
 let server: Server;
@@ -55,7 +56,7 @@ test.afterAll(async () => {
 });
 
 test('owner/name from a hub-layout server on 127.0.0.1 loads and matches golden; missing repo and cut download are typed errors', async ({ page }) => {
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.runtime?.hubFolderUrl);
   const folder = (repo: string) => page.evaluate(([r, h]) => (window as any).harness.runtime.hubFolderUrl(r, h), [repo, hub]);
 

@@ -2,6 +2,7 @@
 // tokenizer ids, residuals at every block (≤1e-3), zero-steering parity (≤1e-5), greedy continuations; q4 runs.
 import { expect, test } from '@playwright/test';
 import { existsSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const folder = existsSync('models/voices/golden.json') && existsSync('models/voices/onnx/model.onnx') ? 'voices' : 'voices-smoke';
 const BASE = `/models/${folder}/`;
@@ -12,7 +13,7 @@ test.setTimeout(600_000);
 
 for (const backend of ['webgpu', 'wasm'] as const) {
   test(`${folder} fp32 on ${backend}: golden residuals, logits, greedy; zero steering changes nothing`, async ({ page }) => {
-    await page.goto('/harness.html');
+    await page.goto(HARNESS_PATH);
     await page.waitForFunction(() => (window as any).harness?.runtime);
     const r = await page.evaluate(([b, be]) => (window as any).harness.runtime.voicesGolden(b, be), [BASE, backend]);
     expect(r.device.backend).toBe(backend);
@@ -26,7 +27,7 @@ for (const backend of ['webgpu', 'wasm'] as const) {
 
 test(`${folder} q4 on webgpu: instrumented graph runs and zero steering changes nothing`, async ({ page }) => {
   test.skip(!existsSync(`models/${folder}/onnx/model_q4.onnx`), 'no q4 export');
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.runtime);
   const r = await page.evaluate((b) => (window as any).harness.runtime.voicesGolden(b, 'webgpu', 'onnx/model_q4.onnx', false), BASE);
   expect(r.zeroSteer).toBeLessThanOrEqual(1e-5);

@@ -1,6 +1,7 @@
 // The runtime in real headless Chromium: ORT WebGPU EP on SwiftShader and the WASM EP, fixture models with
 // PyTorch golden values, the KV cache kept on the GPU, typed errors for bad inputs, and device-loss recovery.
 import { expect, test, type Page } from '@playwright/test';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 type H = Record<string, (...args: any[]) => Promise<any>>;
 const GPT2 = '/models/fixtures/tiny-gpt2/';
@@ -9,7 +10,7 @@ const FUSED = '/models/fixtures/tiny-gpt2-fused/';
 
 async function open(page: Page) {
   page.on('pageerror', (e) => console.log('pageerror', e.message));
-  await page.goto('/harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.runtime);
 }
 

@@ -2,11 +2,12 @@
 // fixtures of each SAE format giving identical encodings on the GPU.
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 
 const TOL = 1e-4;
 
 async function open(page: Page) {
-  await page.goto('harness.html');
+  await page.goto(HARNESS_PATH);
   await page.waitForFunction(() => (window as any).harness?.sae !== undefined);
 }
 

@@ -28,8 +28,8 @@ describe('a step in the address', () => {
   it('keeps the other keys when moving to a step, and the embed URL carries the model only', () => {
     expect(discoverQuery('?discover=2&m=voices-smoke&backend=wasm', 5)).toBe('?discover=5&m=voices-smoke&backend=wasm');
     expect(discoverQuery('', 1)).toBe('?discover=1');
-    expect(discoverEmbedUrl('https://x.org/app/', '?discover=2&m=voices-smoke&backend=wasm', 4)).toBe('https://x.org/app/embed.html?discover=4&m=voices-smoke');
-    expect(discoverEmbedUrl('https://x.org/app/', '', 1)).toBe('https://x.org/app/embed.html?discover=1');
+    expect(discoverEmbedUrl('https://x.org/app/', '?discover=2&m=voices-smoke&backend=wasm', 4)).toBe('https://x.org/app/index.html?embed&discover=4&m=voices-smoke');
+    expect(discoverEmbedUrl('https://x.org/app/', '', 1)).toBe('https://x.org/app/index.html?embed&discover=1');
   });
 });
 

@@ -44,9 +44,9 @@ describe('feature summaries', () => {
 
 describe('small helpers', () => {
   it('builds an embed snippet under a sub-path with the query escaped', () => {
-    expect(embedUrl('https://x.org/blog/app/', 'v=1&p=a')).toBe('https://x.org/blog/app/embed.html?v=1&p=a');
+    expect(embedUrl('https://x.org/blog/app/', 'v=1&p=a')).toBe('https://x.org/blog/app/index.html?embed&v=1&p=a');
     const code = embedCode({ appBase: 'https://x.org/app/', query: 'v=1&p="x"' });
-    expect(code).toContain('src="https://x.org/app/embed.html?v=1&amp;p=&quot;x&quot;"');
+    expect(code).toContain('src="https://x.org/app/index.html?embed&amp;v=1&amp;p=&quot;x&quot;"');
     expect(code).toMatch(/^<iframe .*title=".+".*><\/iframe>$/);
   });
 

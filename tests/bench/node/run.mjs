@@ -5,16 +5,17 @@
 // with its .wasm served by the same Vite server. On a machine without a GPU, Dawn has no Vulkan adapter; it then
 // uses Mesa's llvmpipe through OpenGL ES in compatibility mode (needs Debian libegl1 libgles2 libegl-mesa0), which
 // is how this harness is tested here.
-// Environment: BENCH_SUITES (filter, default engine,sae,gpt2), BENCH_OUT (default bench/gpu-latest.json),
+// Environment: BENCH_SUITES (filter, default engine,sae,gpt2), BENCH_OUT (default tests/bench/gpu-latest.json),
 // BENCH_PORT, DAWN_BACKEND (default: Vulkan, else the OpenGL ES fallback), and the suites' own variables.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from 'vite';
+import { HARNESS_PATH } from '../../harness/location.mjs';
 import { create, globals } from 'webgpu';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PORT = Number(process.env.BENCH_PORT ?? 5198);
 
 /** Dawn's default adapter (Vulkan on a GPU machine), else llvmpipe through OpenGL ES in compatibility mode. */
@@ -59,7 +60,7 @@ const server = await createServer({
   resolve: { alias: { '@huggingface/transformers': join(root, 'node_modules/@huggingface/transformers/dist/transformers.web.js') } },
 });
 await server.listen();
-const pageUrl = `http://127.0.0.1:${PORT}/harness.html`;
+const pageUrl = `http://127.0.0.1:${PORT}/${HARNESS_PATH}`;
 // The browser globals the library and harness read: the page's location (relative URLs resolve against it), a
 // window that is the global object, and navigator with Dawn as its GPU.
 const nodeFetch = globalThis.fetch;
@@ -90,16 +91,18 @@ const page = {
 };
 
 try {
-  await server.ssrLoadModule('/tests/harness/harness.ts');
+  await server.ssrLoadModule(new URL('harness.ts', pageUrl).pathname);
   const model = { base: '/models/voices/', onnxFile: 'onnx/model_q4.onnx', dtype: 'q4', note: 'embedded Voices model (q4)', dir: 'voices' };
   const adapter = await gpu.requestAdapter();
   const info = adapter.info;
   const results = { runner: `node ${process.version} + ${note}`, adapter: `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.trim(), model: model.note };
   const rows = [];
   const only = (process.env.BENCH_SUITES ?? 'engine,sae,gpt2').split(',');
-  const suites = readdirSync(join(root, 'bench/suites')).filter((f) => f.endsWith('.mjs') && only.some((w) => f.includes(w))).sort();
+  const suites = readdirSync(join(root, 'tests/bench/suites'))
+    .filter((f) => f.endsWith('.mjs') && only.some((w) => f.includes(w)))
+    .sort();
   for (const file of suites) {
-    const suite = await import(pathToFileURL(join(root, 'bench/suites', file)).href);
+    const suite = await import(pathToFileURL(join(root, 'tests/bench/suites', file)).href);
     console.error(`running ${suite.name ?? file} ...`);
     const out = await suite.run({ page, model, results, log: (m) => console.error(`  ${m}`) });
     Object.assign(results, out.values);
@@ -111,7 +114,7 @@ try {
   console.log(`\nModel: ${model.note}\nDevice: ${results.device} (${results.adapter}; ${results.runner})\n`);
   for (const [label, value, unit] of rows)
     console.log(`${label.padEnd(width)}  ${typeof value === 'number' ? value.toFixed(2).padStart(10) : String(value).padStart(10)} ${unit}`);
-  const out = process.env.BENCH_OUT ?? join(root, 'bench/gpu-latest.json');
+  const out = process.env.BENCH_OUT ?? join(root, 'tests/bench/gpu-latest.json');
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
 } finally {

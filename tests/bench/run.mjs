@@ -1,7 +1,8 @@
-// `npm run bench`: starts the Vite dev server, opens harness.html in headless Chromium with WebGPU and runs every
-// suite in bench/suites/ (alphabetical order; each sees the results of the ones before it). Prints a table and
-// writes bench/latest.json. A suite exports `name` and `async run({ page, model, results, log })` returning
-// { values: {key: number|string}, rows: [[label, value, unit]] }.
+// `npm run bench`: starts the Vite dev server, opens the harness page (HARNESS_PATH) in headless Chromium with WebGPU
+// and runs every suite in tests/bench/suites/ (alphabetical order; each sees the results of the ones before it).
+// Prints a table and writes tests/bench/latest.json. A suite exports `name` and
+// `async run({ page, model, results, log })` returning { values: {key: number|string}, rows: [[label, value, unit]] }.
+// Paths in suites (models/..., dist/) are relative to the repository root, where npm runs the script.
 // Environment: BENCH_MODEL_DIR (benchmark another model folder), BENCH_SUITES (filter), BENCH_OUT (JSON path),
 // BENCH_RUNS (measured runs per configuration, median reported; default 3).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import { HARNESS_PATH } from '../harness/location.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PORT = Number(process.env.BENCH_PORT ?? 5199);
 const ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic'];
@@ -59,7 +61,7 @@ const server = await createServer({
 await server.listen();
 let browser;
 try {
-  await waitFor(`http://127.0.0.1:${PORT}/harness.html`, 120_000);
+  await waitFor(`http://127.0.0.1:${PORT}/${HARNESS_PATH}`, 120_000);
   browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -70,17 +72,17 @@ try {
       if (existsSync(file)) await route.fulfill({ status: 200, body: readFileSync(file), contentType: 'application/octet-stream' });
       else await route.fulfill({ status: 404, body: 'missing' });
     });
-  await page.goto(`http://127.0.0.1:${PORT}/harness.html`);
+  await page.goto(`http://127.0.0.1:${PORT}/${HARNESS_PATH}`);
   await page.waitForFunction(() => window.harness?.runtime);
   const results = { model: model.note, model_dir: model.dir, onnx_file: model.onnxFile };
   const rows = [];
   // BENCH_SUITES=engine,sae runs only suites whose file name contains one of the words.
   const only = process.env.BENCH_SUITES?.split(',');
-  const suites = readdirSync(join(root, 'bench/suites'))
+  const suites = readdirSync(join(root, 'tests/bench/suites'))
     .filter((f) => f.endsWith('.mjs') && (!only || only.some((w) => f.includes(w))))
     .sort();
   for (const file of suites) {
-    const suite = await import(pathToFileURL(join(root, 'bench/suites', file)).href);
+    const suite = await import(pathToFileURL(join(root, 'tests/bench/suites', file)).href);
     console.error(`running ${suite.name ?? file} ...`);
     const out = await suite.run({ page, model, results, log: (m) => console.error(`  ${m}`) });
     Object.assign(results, out.values);
@@ -93,7 +95,7 @@ try {
   for (const [label, value, unit] of rows)
     console.log(`${label.padEnd(width)}  ${typeof value === 'number' ? value.toFixed(2).padStart(10) : String(value).padStart(10)} ${unit}`);
   // A run on some other folder (BENCH_MODEL_DIR) must not replace the recorded figures unless asked to.
-  const out = process.env.BENCH_OUT ?? (model.local ? '' : join(root, 'bench/latest.json'));
+  const out = process.env.BENCH_OUT ?? (model.local ? '' : join(root, 'tests/bench/latest.json'));
   if (out) {
     writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     console.log(`\nwrote ${out}`);
