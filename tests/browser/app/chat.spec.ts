@@ -37,7 +37,7 @@ test('chat mode for an instruct model: switch, rendered tokens with special mark
   await expect(page).toHaveURL(/[?&]pm=c/);
   await page.getByTestId('analyse').click();
   const strip = page.getByTestId('token-strip').locator('[role=option]');
-  await expect(strip).toHaveCount(golden.input_ids.length, { timeout: 180_000 });
+  await expect(strip).toHaveCount(golden.input_ids.length, { timeout: 300_000 });
   // The template's markers are special tokens: shown, but never coloured or given a value.
   const markers = strip.filter({ hasText: /<\|im_(start|end)\|>/ });
   await expect(markers).toHaveCount(5);
@@ -46,5 +46,5 @@ test('chat mode for an instruct model: switch, rendered tokens with special mark
   await expect(page.getByTestId('positions').locator('option[value=generated]')).toHaveText("the assistant's reply only");
   await page.getByTestId('prompt-mode').getByLabel(/Plain text/).check();
   await page.getByTestId('analyse').click();
-  await expect(strip).toHaveCount(4, { timeout: 180_000 }); // "hello world" as plain text
+  await expect(strip).toHaveCount(4, { timeout: 300_000 }); // "hello world" as plain text
 });

@@ -70,7 +70,7 @@ function expectLabelled(list: Card[]) {
 /** The step has finished its work, held at most two models, and nothing is wider than the viewport. */
 async function settled(page: Page, step: number) {
   await expect(page.getByTestId('discover')).toHaveAttribute('data-step', String(step));
-  await expect(page.getByTestId('discover-status')).toHaveAttribute('data-busy', '', { timeout: 180_000 });
+  await expect(page.getByTestId('discover-status')).toHaveAttribute('data-busy', '', { timeout: 300_000 });
   await expect(page.getByTestId('discover-error')).toHaveCount(0);
   expect(Number(await page.getByTestId('discover-status').getAttribute('data-models'))).toBeLessThanOrEqual(2);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(await page.evaluate(() => window.innerWidth));
@@ -102,7 +102,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
   await page.goto(`./?discover=1&m=${MODEL}`);
 
   // 1. The monitor's bars on the sample text equal the monitor read apart on the same text.
-  await expect(page.getByTestId('voices-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('voices-result')).toBeVisible({ timeout: 300_000 });
   await settled(page, 1);
   const text = (await page.getByTestId('voices-result').getAttribute('data-text'))!;
   const bars = await page.getByTestId('persona-bar').evaluateAll((els) => els.map((e) => ({ id: e.getAttribute('data-persona'), reading: Number(e.getAttribute('data-reading')) })));
@@ -113,7 +113,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
 
   // 2. Base and narrow fine-tune, same prompt and seed, each labelled by the classifier's rule on its shown ids.
   await next(page, 2);
-  await expect(page.getByTestId('finetune-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('finetune-result')).toBeVisible({ timeout: 300_000 });
   await settled(page, 2);
   const two = await cards(page, 'finetune-result');
   expect(two.map((c) => c.model)).toEqual([base.id, narrow.id]);
@@ -146,7 +146,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
 
   // 4. Persona up on the base, down on the fine-tune, each beside its unsteered row, all labelled by the rule.
   await next(page, 4);
-  await expect(page.getByTestId('steer-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('steer-result')).toBeVisible({ timeout: 300_000 });
   await settled(page, 4);
   const four = await cards(page, 'steer-result');
   const s = Number((await page.getByTestId('steer-slider').inputValue()));
@@ -181,7 +181,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
 
   // 6. Narrow fine-tune against the realigned model, labelled, and the stated drop is the readings' difference.
   await next(page, 6);
-  await expect(page.getByTestId('realign-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('realign-result')).toBeVisible({ timeout: 300_000 });
   await settled(page, 6);
   const six = await cards(page, 'realign-result');
   expect(six.map((c) => c.model)).toEqual([narrow.id, realigned.id]);
@@ -201,7 +201,7 @@ test('Discover walks six live steps whose numbers equal their references, with U
   const folders = [...variants.variants.map((v: VariantEntry) => v.folder), ...variants.checkpoints.map((c: { folder: string | null }) => c.folder).filter(Boolean)];
   const urls = [...new Set(folders.flatMap((f: string) => ['config.json', 'tokenizer.json', 'onnx/model_q4.onnx'].map((n) => new URL(n, new URL(`models/${MODEL}/${f}`, page.url())).href)))];
   await expect
-    .poll(() => page.evaluate(async (list) => (await Promise.all(list.map((u) => caches.match(u, { ignoreSearch: true })))).filter((r) => !r).length, urls), { timeout: 120_000 })
+    .poll(() => page.evaluate(async (list) => (await Promise.all(list.map((u) => caches.match(u, { ignoreSearch: true })))).filter((r) => !r).length, urls), { timeout: 300_000 })
     .toBe(0);
   expect(cspErrors).toEqual([]);
   await harness.close();
@@ -209,18 +209,18 @@ test('Discover walks six live steps whose numbers equal their references, with U
   // Offline, a reload still runs the step live from the cache.
   await page.context().setOffline(true);
   await page.reload();
-  await expect(page.getByTestId('steer-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('steer-result')).toBeVisible({ timeout: 300_000 });
   await settled(page, 4);
   expectLabelled(await cards(page, 'steer-result'));
   await page.context().setOffline(false);
 });
 
 test('one Discover step embeds on its own, and the main page links to Discover', async ({ page }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(600_000);
   await page.setViewportSize({ width: 375, height: 700 });
   await page.goto(`./index.html?embed&discover=2&m=${MODEL}`);
   await expect(page.getByTestId('discover')).toHaveAttribute('data-embed', 'true');
-  await expect(page.getByTestId('finetune-result')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('finetune-result')).toBeVisible({ timeout: 300_000 });
   await settled(page, 2);
   await expect(page.getByTestId('discover-nav')).toHaveCount(0);
   await expect(page.getByTestId('discover-next')).toHaveCount(0);

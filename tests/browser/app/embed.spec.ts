@@ -32,7 +32,7 @@ test('the embed page loads from URL parameters and generates', async ({ page }) 
   await expect(slider).toHaveValue('2');
   await expect(page.getByTestId('max-tokens')).toHaveValue('10');
   await page.getByTestId('generate').click();
-  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   await expect(page.getByTestId('output-baseline')).not.toHaveAttribute('data-text', '');
   await expect(page.getByTestId('output-steered')).not.toHaveAttribute('data-text', '');
   await expect(page.locator(`[data-testid=monitor-row][data-persona="${persona}"]`)).toBeVisible();

@@ -48,7 +48,7 @@ test('typing a prompt and analysing updates the token view; hovering a token sho
   const prompt = 'NAME\n       grep - print lines that match patterns';
   await page.getByTestId('prompt').fill(prompt);
   await page.getByTestId('analyse').click();
-  await expect.poll(async () => (await promptTokens(page)).join('|'), { timeout: 180_000 }).not.toBe(before.join('|'));
+  await expect.poll(async () => (await promptTokens(page)).join('|'), { timeout: 300_000 }).not.toBe(before.join('|'));
   const tokens = page.getByTestId('token-strip').locator('[role=option]');
   expect(await tokens.count()).toBeGreaterThan(5);
   expect((await promptTokens(page)).join('').replace(/·/g, ' ')).toContain('grep');
@@ -129,10 +129,10 @@ test('backend=webgpu: the first view is answered on the CPU at once; the model t
   await expect(view).toHaveAttribute('data-backend', 'wasm');
   const cpu = await topFeatures(page);
   expect(cpu.length).toBeGreaterThan(2);
-  await expect(page.getByTestId('device-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 180_000 });
+  await expect(page.getByTestId('device-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 300_000 });
   await expect(page.getByTestId('device-badge')).toHaveAttribute('data-pending', '');
   await page.getByTestId('analyse').click();
-  await expect(view).toHaveAttribute('data-backend', 'webgpu', { timeout: 180_000 });
+  await expect(view).toHaveAttribute('data-backend', 'webgpu', { timeout: 300_000 });
   const gpu = await topFeatures(page);
   // Same q4 graph, same SAE: the strongest latents agree, and so do their activations (CPU vs GPU rounding only).
   for (const { latent, max } of cpu.slice(0, 3)) {

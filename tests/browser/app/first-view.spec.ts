@@ -42,7 +42,7 @@ async function analyse(page: Page, prompt: string): Promise<void> {
   const before = (await promptTokens(page)).join('|');
   await page.getByTestId('prompt').fill(prompt);
   await page.getByTestId('analyse').click();
-  await expect.poll(async () => (await promptTokens(page)).join('|'), { timeout: 120_000 }).not.toBe(before);
+  await expect.poll(async () => (await promptTokens(page)).join('|'), { timeout: 300_000 }).not.toBe(before);
   await expect(page.getByTestId('token-view')).toHaveAttribute('aria-busy', 'false');
 }
 

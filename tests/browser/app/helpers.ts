@@ -30,7 +30,7 @@ export async function scriptsLoaded(page: Page): Promise<string[]> {
 
 export async function waitForModel(page: Page): Promise<void> {
   const progress = page.getByTestId('load-progress');
-  await expect(progress).toHaveAttribute('data-phase', /ready|error/, { timeout: 180_000 });
+  await expect(progress).toHaveAttribute('data-phase', /ready|error/, { timeout: 300_000 });
   if ((await progress.getAttribute('data-phase')) === 'error') {
     const messages = await page.locator('[data-testid^=notice-]').allTextContents();
     throw new Error(`The model did not load: ${messages.join(' | ')}`);
@@ -40,7 +40,7 @@ export async function waitForModel(page: Page): Promise<void> {
 
 export async function waitForAnalysis(page: Page): Promise<void> {
   await waitForModel(page);
-  await expect(page.getByTestId('token-strip').locator('[data-coloured=true]').first()).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('token-strip').locator('[data-coloured=true]').first()).toBeVisible({ timeout: 300_000 });
 }
 
 export async function promptTokens(page: Page): Promise<string[]> {
@@ -73,7 +73,7 @@ export interface Outputs {
 
 export async function generate(page: Page): Promise<Outputs> {
   await page.getByTestId('generate').click();
-  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   return {
     baseline: (await page.getByTestId('output-baseline').getAttribute('data-text')) ?? '',
     steered: (await page.getByTestId('output-steered').getAttribute('data-text')) ?? '',

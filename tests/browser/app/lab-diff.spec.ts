@@ -160,7 +160,7 @@ test('the embed shows a diff result carried by its link, labelled from the model
   ]);
   // Labels arrive with the model's feature catalogue.
   const features = JSON.parse(readFileSync(`models/${MODEL}/sae/blocks.1.hook_resid_post/features.json`, 'utf8'));
-  await expect(rows.first()).toContainText(features.latents[878].label, { timeout: 180_000 });
+  await expect(rows.first()).toContainText(features.latents[878].label, { timeout: 300_000 });
   await expect(page.getByTestId('diff-run')).toBeVisible();
 });
 

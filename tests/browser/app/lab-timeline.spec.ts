@@ -114,8 +114,8 @@ test('timeline: run, marks, export, reload, bad files and cancel on the smoke ch
   await page.getByTestId('timeline-seeds').dispatchEvent('change');
   await expect.poll(() => page.evaluate(() => location.hash)).not.toContain('ts=');
   await page.getByTestId('timeline-run').click();
-  await expect(timeline).toHaveAttribute('data-models', '1', { timeout: 120_000 });
-  await expect.poll(async () => Number((await page.getByTestId('timeline-progress').locator('progress').getAttribute('value')) ?? 0), { timeout: 120_000 }).toBeGreaterThan(1);
+  await expect(timeline).toHaveAttribute('data-models', '1', { timeout: 300_000 });
+  await expect.poll(async () => Number((await page.getByTestId('timeline-progress').locator('progress').getAttribute('value')) ?? 0), { timeout: 300_000 }).toBeGreaterThan(1);
   await page.getByTestId('timeline-cancel').click();
   await expect(timeline).toHaveAttribute('data-status', 'cancelled');
   await expect(page.getByTestId('timeline-error')).toHaveAttribute('data-error', 'CancelledError');

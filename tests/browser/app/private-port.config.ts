@@ -16,6 +16,6 @@ export default defineConfig({
     cwd: '../../..',
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: false,
-    timeout: 120_000,
+    timeout: 300_000,
   },
 });

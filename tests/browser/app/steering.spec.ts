@@ -62,9 +62,9 @@ test('no layout shift while streaming', async ({ page }) => {
   const before = await boxes();
   await page.getByTestId('generate').click();
   // The first token waits for the model's final device (WebGPU kernels compile first): a state, not a duration.
-  await expect(page.getByTestId('output-steered')).not.toHaveAttribute('data-count', '0', { timeout: 180_000 });
+  await expect(page.getByTestId('output-steered')).not.toHaveAttribute('data-count', '0', { timeout: 300_000 });
   const during = await boxes();
-  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
+  await expect(page.getByTestId('generation-status')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   const after = await boxes();
   expect(during).toEqual(before);
   expect(after).toEqual(before);

@@ -54,5 +54,5 @@ test('the static build works under a sub-path from a plain file server', async (
   await page.goto(`${origin}${PREFIX}embed.html${query}`);
   await expect(page).toHaveURL(`${origin}${PREFIX}index.html?embed${query.replace('?', '&')}`);
   await expect(page.getByTestId('embed')).toBeVisible();
-  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-stage', 'ready', { timeout: 180_000 });
+  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-stage', 'ready', { timeout: 300_000 });
 });
