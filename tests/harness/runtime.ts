@@ -115,7 +115,7 @@ async function cacheVsRecompute(base: string, backend: 'webgpu' | 'wasm', n = 64
   const locations = new Set<string>();
   const cached = await m.generate({ ...common, onStep: () => void locations.add(decoder.cacheLocation) });
   const full = await m.generate({ ...common, useCache: false });
-  return { cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: p.greedy_64 ?? [], cacheLocations: [...locations] };
+  return { cached: cached.rows[0].tokens, full: full.rows[0].tokens, golden: (p.greedy_64 ?? []).slice(0, n), cacheLocations: [...locations] };
 }
 
 /**

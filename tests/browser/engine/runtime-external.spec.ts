@@ -57,7 +57,7 @@ test('a model folder on another origin with external data loads and matches gold
   await page.waitForFunction(() => (window as any).harness?.runtime);
   for (const backend of ['webgpu', 'wasm']) {
     const r = await page.evaluate(
-      ([be]) => (window as any).harness.runtime.cacheVsRecompute('https://models.example.org/tiny/', be, 64),
+      ([be]) => (window as any).harness.runtime.cacheVsRecompute('https://models.example.org/tiny/', be, be === 'webgpu' ? 24 : 64),
       [backend],
     );
     expect(r.cached, backend).toEqual(r.golden);
