@@ -7,15 +7,22 @@
 #                                           variants_export.py -> emergence.py) on the existing build: the base's
 #                                           files are read, never retrained or rewritten (corpus caches are rebuilt
 #                                           first when missing, and the retrained tokenizer must equal the shipped one)
+#   bash models/recipe/build.sh --q4-from-shipped [--smoke]   only the q4 graphs' int8 token embedding
+#                                           (q4_from_shipped.py) on the existing build: the base's and the variant
+#                                           folders' model_q4.onnx rebuilt from the shipped fp32 model.onnx's
+#                                           embedding rows (a variant's: its own q4 graph's), MatMulNBits kept byte
+#                                           for byte, no retraining; then parity.mjs --q4-only's top-1 agreement into
+#                                           eval.json and the model card
 #   extra flags: --retrain (ignore a finished LM checkpoint in models/.cache)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-SMOKE=""; RETRAIN=""; VARIANTS_ONLY=""
+SMOKE=""; RETRAIN=""; VARIANTS_ONLY=""; Q4_ONLY=""
 for a in "$@"; do
   case "$a" in
     --smoke) SMOKE="--smoke" ;;
     --variants) VARIANTS_ONLY=1 ;;
+    --q4-from-shipped) Q4_ONLY=1 ;;
     --retrain) RETRAIN="--force" ;;
     *) echo "unknown flag $a" >&2; exit 2 ;;
   esac
@@ -39,7 +46,7 @@ fi
 
 if [ -n "$SMOKE" ]; then
   OUT=models/voices-smoke; CACHE=models/.cache/smoke; RETRAIN="--force"
-  [ -n "$VARIANTS_ONLY" ] || rm -rf "$OUT" "$CACHE"
+  [ -n "$VARIANTS_ONLY$Q4_ONLY" ] || rm -rf "$OUT" "$CACHE"
 else
   OUT=models/voices; CACHE=models/.cache/full
 fi
@@ -78,6 +85,20 @@ variants() {
   echo "$OUT with the emergence files: $size bytes"
   if [ -z "$SMOKE" ] && [ "$size" -gt 31457280 ]; then echo "models/voices exceeds 30 MB" >&2; exit 1; fi
 }
+if [ -n "$Q4_ONLY" ]; then
+  for f in tokenizer.json onnx/model.onnx onnx/model_q4.onnx eval.json; do
+    [ -s "$OUT/$f" ] || { echo "--q4-from-shipped needs an existing build in $OUT (missing $f)" >&2; exit 1; }
+  done
+  cd "$ROOT/models/recipe"
+  ls "$ROOT/$CACHE"/corpus/*.val.txt >/dev/null 2>&1 || $PY corpus.py $SMOKE
+  $PY -W ignore q4_from_shipped.py $SMOKE
+  cd "$ROOT"
+  node models/recipe/parity.mjs "$OUT" "$CACHE" --q4-only
+  cd "$ROOT/models/recipe"
+  $PY q4_from_shipped.py $SMOKE --record
+  echo "q4 graphs from the shipped build in $(( $(date +%s) - t0 ))s"
+  exit 0
+fi
 if [ -n "$VARIANTS_ONLY" ]; then
   for f in tokenizer.json onnx/model.onnx onnx/model_q4.onnx eval.json; do
     [ -s "$OUT/$f" ] || { echo "--variants needs an existing build in $OUT (missing $f)" >&2; exit 1; }

@@ -99,7 +99,7 @@ def check_graph(m, cfg):
 def quantize_q4(m, cfg, wte_name, block=32, lm_block=16, hessians=None):
     """Replace the MatMul weights of the blocks and the lm_head Gemm with com.microsoft MatMulNBits (4-bit,
     asymmetric with uint8 zero points; block_size 32 for the blocks, 16 for the tied lm_head, which dominates the
-    top-1 error). The embedding Gather keeps the fp32 table."""
+    top-1 error). The embedding Gather then reads int8 rows (int8_embedding)."""
     m = onnx.ModelProto.FromString(m.SerializeToString())
     g = m.graph
     inits = {t.name: t for t in g.initializer}
@@ -187,7 +187,57 @@ def quantize_q4(m, cfg, wte_name, block=32, lm_block=16, hessians=None):
     if not any(o.domain == 'com.microsoft' for o in m.opset_import):
         m.opset_import.append(helper.make_opsetid('com.microsoft', 1))
     assert n_q == 4 * cfg['n_layer'] + 1, n_q
+    int8_embedding(m, wte_name)
     return m
+
+
+WTE_INT8, WTE_SCALE = '_int8', '_scale'
+
+
+def int8_rows(w):
+    """Symmetric int8 codes of w [V, d] with one fp32 scale per row: scale = max|row| / 127 (1 for an all-zero row),
+    code = round(w / scale) in [-127, 127]. Returns (codes int8 [V, d], scales float32 [V, 1]); the values onnxruntime
+    computes are float32(code) * scale."""
+    w = np.asarray(w, np.float32)
+    amax = np.abs(w).max(1, keepdims=True)
+    scale = np.where(amax > 0, amax / np.float32(127), np.float32(1)).astype(np.float32)
+    codes = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+    return codes, scale
+
+
+def int8_embedding(m, wte_name, table=None):
+    """In place: the token embedding Gather of a q4 graph (whose tied lm_head is already its own MatMulNBits, so the
+    fp32 table only feeds this Gather) reads int8 codes with one fp32 scale per vocabulary row (int8_rows), in
+    standard ONNX ops both onnxruntime-web execution providers run: Gather(codes) -> Cast(float) and
+    Gather(scales [V, 1]), multiplied, into the original Gather's output tensor (so the residual taps and their
+    element type are unchanged). `table` overrides the fp32 table (default: the graph's own initializer `wte_name`).
+    Returns the number of bytes saved. Raises ValueError when the table feeds anything but one Gather."""
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    users = [n for n in g.node if wte_name in n.input]
+    if len(users) != 1 or users[0].op_type != 'Gather' or users[0].input[0] != wte_name:
+        raise ValueError(f'{wte_name} feeds {[(n.op_type, n.name) for n in users]}, not one embedding Gather')
+    gather = users[0]
+    w = numpy_helper.to_array(inits[wte_name]) if table is None else np.asarray(table, np.float32)
+    codes, scale = int8_rows(w)
+    ids, out, base = gather.input[1], gather.output[0], gather.name
+    q_out, s_out, c_out = out + WTE_INT8, out + WTE_SCALE, base + '/Cast_output_0'
+    nodes = [
+        helper.make_node('Gather', [wte_name + WTE_INT8, ids], [q_out], name=base, axis=0),
+        helper.make_node('Cast', [q_out], [c_out], name=base + '/Cast', to=TensorProto.FLOAT),
+        helper.make_node('Gather', [wte_name + WTE_SCALE, ids], [s_out], name=base + '_scale', axis=0),
+        # input 0 is the Cast, so the output's element type is found by following input 0 (src/lib/graph/dtype.ts)
+        helper.make_node('Mul', [c_out, s_out], [out], name=base + '/Mul'),
+    ]
+    idx = list(g.node).index(gather)
+    g.node.remove(gather)
+    for k, n in enumerate(nodes):
+        g.node.insert(idx + k, n)
+    before = inits[wte_name].ByteSize()
+    g.initializer.remove(inits[wte_name])
+    g.initializer.extend([numpy_helper.from_array(codes, wte_name + WTE_INT8),
+                          numpy_helper.from_array(scale, wte_name + WTE_SCALE)])
+    return before - codes.nbytes - scale.nbytes
 
 
 @torch.no_grad()

@@ -176,7 +176,7 @@ def dequantize_matmulnbits(packed, scales, zp, N, K, block):
 def load_onnx_model(path, cfg):
     """The recipe's GPT from an exported graph's initializers (export.py names them after the state dict).
     fp32 graph: the weights exactly. q4 graph: every MatMulNBits weight dequantised to the fp32 values onnxruntime
-    multiplies by, the embedding Gather's fp32 table kept, and the quantised tied lm_head set as `lm_head_weight`
+    multiplies by, the embedding Gather's table as stored (fp32, or int8 rows times their scales), and the quantised tied lm_head set as `lm_head_weight`
     (so the page's q4 run is reproduced up to float summation order). Raises KeyError when a weight is missing."""
     import numpy as np
     import onnx
@@ -197,7 +197,9 @@ def load_onnx_model(path, cfg):
         else:
             sd[name] = w.T  # Conv1D layout [in, out]
     for k in m.state_dict():
-        if k not in sd:
+        if k not in sd and k + '_int8' in inits:  # int8 embedding rows (export.int8_embedding): code * row scale
+            sd[k] = inits[k + '_int8'].astype(np.float32) * inits[k + '_scale']
+        elif k not in sd:
             sd[k] = inits[k]
     m.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in sd.items()})
     if lm_head is not None:

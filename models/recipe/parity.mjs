@@ -3,7 +3,9 @@
 //  - fp32: logits vs PyTorch (prefill with past length 0, then decode steps with the KV cache; padded batch)
 //  - residual taps /transformer/h.{i}/Add_1_output_0 vs PyTorch block outputs
 //  - q4 (MatMulNBits) vs fp32: top-1 agreement on held-out windows
-// usage: node models/recipe/parity.mjs <out_dir> <cache_dir> [--thresholds]
+//  --q4-only: only the q4 top-1 agreement (and a q4 decode step), on <cache_dir>/q4_windows.json
+//  (q4_from_shipped.py), into <cache_dir>/q4_parity_results.json: what build.sh --q4-from-shipped runs
+// usage: node models/recipe/parity.mjs <out_dir> <cache_dir> [--thresholds] [--q4-only]
 import { createRequire } from 'module';
 import fs from 'fs';
 import path from 'path';
@@ -13,7 +15,12 @@ const { Tokenizer } = await import('@huggingface/tokenizers');
 
 const [outDir, cacheDir] = process.argv.slice(2);
 const strict = process.argv.includes('--thresholds');
-const fx = JSON.parse(fs.readFileSync(path.join(cacheDir, 'parity_fixtures.json'), 'utf8'));
+const q4Only = process.argv.includes('--q4-only');
+const config = JSON.parse(fs.readFileSync(path.join(outDir, 'config.json'), 'utf8'));
+const fx = q4Only
+  ? { n_layer: config.n_layer, n_head: config.n_head, head_dim: config.n_embd / config.n_head, tokenizer: [],
+    ...JSON.parse(fs.readFileSync(path.join(cacheDir, 'q4_windows.json'), 'utf8')) }
+  : JSON.parse(fs.readFileSync(path.join(cacheDir, 'parity_fixtures.json'), 'utf8'));
 const L = fx.n_layer, H = fx.n_head, D = fx.head_dim;
 const results = { tokenizer: {}, fp32: {}, q4: {} };
 let failed = [];
@@ -48,13 +55,12 @@ async function run(sess, ids2d, mask2d, pos2d, past) {
 }
 function maxDiff(a, b) { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; }
 
-const fp32 = await ort.InferenceSession.create(path.join(cacheDir, 'model_taps.onnx'));
+const fp32 = q4Only ? null : await ort.InferenceSession.create(path.join(cacheDir, 'model_taps.onnx'));
 const shipped = await ort.InferenceSession.create(path.join(outDir, 'onnx', 'model.onnx'));
 const q4 = await ort.InferenceSession.create(path.join(outDir, 'onnx', 'model_q4.onnx'));
-const V = fp32.outputNames.includes('logits') ? null : null;
 
 // case 1: prefill (past 0) + decode steps
-{
+if (!q4Only) {
   const c = fx.cases[0];
   const T0 = c.prefill;
   const ids = c.ids;
@@ -77,7 +83,7 @@ const V = fp32.outputNames.includes('logits') ? null : null;
   results.vocab = vocab;
 }
 // case 2: padded batch
-{
+if (!q4Only) {
   const c = fx.cases[1];
   const { out } = await run(fp32, c.rows, c.masks, c.positions, null);
   const T = c.rows[0].length, Vv = out.logits.dims[2];
@@ -104,16 +110,16 @@ const V = fp32.outputNames.includes('logits') ? null : null;
   results.q4.top1_agreement = agree / total; results.q4.positions = total;
   results.q4.per_voice = Object.fromEntries(Object.entries(perVoice).map(([k, [a, t]]) => [k, a / t]));
   // q4 with the KV cache: prefill + one decode step runs
-  const c = fx.cases[0];
-  const r = await run(q4, [c.ids.slice(0, 8)], [Array(8).fill(1)], [[...Array(8).keys()]], null);
-  const r2 = await run(q4, [[c.ids[8]]], [Array(9).fill(1)], [[8]], r.next);
+  const ids = q4Only ? fx.windows[0].ids : fx.cases[0].ids;
+  const r = await run(q4, [ids.slice(0, 8)], [Array(8).fill(1)], [[...Array(8).keys()]], null);
+  const r2 = await run(q4, [[ids[8]]], [Array(9).fill(1)], [[8]], r.next);
   results.q4.decode_ok = r2.out.logits.dims.join('x');
 }
 const tol = 1e-3;
-for (const k of ['prefill_max_abs_diff', 'decode_max_abs_diff', 'residual_max_abs_diff', 'shipped_prefill_max_abs_diff', 'padded_batch_max_abs_diff'])
+if (!q4Only) for (const k of ['prefill_max_abs_diff', 'decode_max_abs_diff', 'residual_max_abs_diff', 'shipped_prefill_max_abs_diff', 'padded_batch_max_abs_diff'])
   if (!(results.fp32[k] <= tol)) failed.push(`fp32 ${k} = ${results.fp32[k]} > ${tol}`);
 if (strict && !(results.q4.top1_agreement >= 0.95)) failed.push(`q4 top-1 agreement ${results.q4.top1_agreement} < 0.95`);
 results.failed = failed;
-fs.writeFileSync(path.join(cacheDir, 'parity_results.json'), JSON.stringify(results, null, 1));
+fs.writeFileSync(path.join(cacheDir, q4Only ? 'q4_parity_results.json' : 'parity_results.json'), JSON.stringify(q4Only ? results.q4 : results, null, 1));
 console.log(JSON.stringify(results));
 if (failed.length) { console.error('PARITY FAILED:\n' + failed.join('\n')); process.exit(1); }

@@ -7,6 +7,7 @@ declare global {
 }
 // Registering modules are imported (and so evaluated) before this body runs: each creates the registry if needed.
 window.harness ??= {};
+import './ort';
 import './runtime';
 import './sae';
 import './lab';

@@ -454,8 +454,9 @@ async function transformersSubject(base: string, o: BenchOptions & { dtype: stri
   t.env.allowLocalModels = true;
   t.env.useBrowserCache = false;
   t.env.localModelPath = `${parts.join('/')}/`;
-  // Same ORT module as ours (package.json overrides dedupe it); point it at our own .wasm, never a CDN.
-  (t.env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths();
+  // Same ORT package as ours (package.json overrides dedupe it); its build is the Asyncify one (onnxruntime-web/webgpu):
+  // point it at our own copy of that .wasm, never a CDN.
+  (t.env.backends.onnx as { wasm: { wasmPaths: unknown } }).wasm.wasmPaths = ortWasmPaths('asyncify');
   const tokenizer = await t.AutoTokenizer.from_pretrained(id);
   const model = await t.AutoModelForCausalLM.from_pretrained(id, { device: o.backend ?? 'webgpu', dtype: o.dtype as 'q4' });
   const inputs = tokenizer(o.prompt);

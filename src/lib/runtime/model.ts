@@ -8,7 +8,7 @@ import { adapterFacts, classifyAdapter, raceDecoders, type AdapterVerdict, type 
 import { ContextOverflowError, float16FallbackReason, MergedDecoderError, MissingFileError } from './errors';
 import { fetchJson, fetchOnnx, fetchOptionalText, isHtmlPage, resolveUrl, type ByteProgress, type ModelFiles } from './loader';
 import { onnxCandidates, readDecoderLayout, usesFloat16 } from './layout';
-import { getOrt, ortOwnDevice, primeOrt, sessionOptionsFor, wasmThreads } from './ort';
+import { loadOrt, ortOwnDevice, primeOrt, sessionOptionsFor, wasmThreads } from './ort';
 import { openDecoder } from './decoder';
 import type { DecoderSession } from './session';
 import { generate, type GenerationOptions, type GenerationResult } from './generate';
@@ -226,7 +226,7 @@ export class LanguageModel {
   private async createSession(target: GPUDevice | 'ort' | undefined): Promise<{ decoder: DecoderSession; device?: GPUDevice }> {
     const given = target === 'ort' ? undefined : target;
     await primeOrt();
-    const decoder = await openDecoder(getOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
+    const decoder = await openDecoder(await loadOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
       sessionOptions: sessionOptionsFor(target ? 'webgpu' : 'wasm', given, this.cpuNodes),
       gpuOutputs: !!target,
       device: given,

@@ -25,12 +25,20 @@ for (const backend of ['webgpu', 'wasm'] as const) {
   });
 }
 
-test(`${folder} q4 on webgpu: instrumented graph runs and zero steering changes nothing`, async ({ page }) => {
-  test.skip(!existsSync(`models/${folder}/onnx/model_q4.onnx`), 'no q4 export');
-  await page.goto(HARNESS_PATH);
-  await page.waitForFunction(() => (window as any).harness?.runtime);
-  const r = await page.evaluate((b) => (window as any).harness.runtime.voicesGolden(b, 'webgpu', 'onnx/model_q4.onnx', false), BASE);
-  expect(r.zeroSteer).toBeLessThanOrEqual(1e-5);
-  // q4 weights move the numbers; the residuals stay close to the fp32 golden values (within 15% of their scale).
-  expect(r.residual).toBeLessThan(0.15 * r.residualScale);
-});
+// The q4 graph (int8 token embedding, MatMulNBits blocks and lm_head) on both execution providers of both ORT builds
+// (the harness page's ?ort=: JSPI, which this Chromium has, and the Asyncify build other browsers get).
+for (const flavor of ['jspi', 'asyncify'] as const)
+  for (const backend of ['webgpu', 'wasm'] as const)
+    test(`${folder} q4 on ${backend}, ORT ${flavor} build: instrumented graph runs and zero steering changes nothing`, async ({ page }) => {
+      test.skip(!existsSync(`models/${folder}/onnx/model_q4.onnx`), 'no q4 export');
+      await page.goto(`${HARNESS_PATH}?ort=${flavor}`);
+      await page.waitForFunction(() => (window as any).harness?.runtime);
+      const r = await page.evaluate(([b, be]) => (window as any).harness.runtime.voicesGolden(b, be, 'onnx/model_q4.onnx', false), [BASE, backend]);
+      expect(r.device.backend).toBe(backend);
+      expect(await page.evaluate(() => (window as any).harness.ort.flavor())).toBe(flavor);
+      expect(await page.evaluate(() => (window as any).harness.ort.wasm())).toContain(`ort-wasm-simd-threaded.${flavor}.wasm`);
+      expect(r.tokenizerMismatches).toBe(0);
+      expect(r.zeroSteer).toBeLessThanOrEqual(1e-5);
+      // q4 weights move the numbers; the residuals stay close to the fp32 golden values (within 15% of their scale).
+      expect(r.residual).toBeLessThan(0.15 * r.residualScale);
+    });
