@@ -56,6 +56,11 @@ export class CatalogueError extends Error {
   override name = 'CatalogueError';
 }
 
+/** An examples file that got no response at all (offline without the service worker's copy, server unreachable). */
+export class ExamplesUnreachableError extends CatalogueError {
+  override name = 'ExamplesUnreachableError';
+}
+
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null;
 }
@@ -235,7 +240,8 @@ const examplesFiles = new Map<string, Promise<{ first: number; latents: FeatureE
 
 /**
  * Top examples of one latent: inline ones when features.json has them, else from its examples file (fetched once
- * per file and kept; a failed fetch is forgotten so that a later card can retry). Throws CatalogueError on a bad file.
+ * per file and kept; a failed fetch is forgotten so that a later card can retry). Throws CatalogueError on a bad file or
+ * an HTTP error, ExamplesUnreachableError (a CatalogueError) on no response at all (offline, server unreachable).
  */
 export async function loadExamples(catalogue: FeatureCatalogue, latent: number): Promise<FeatureExample[]> {
   const entry = catalogue.byId.get(latent);
@@ -243,7 +249,13 @@ export async function loadExamples(catalogue: FeatureCatalogue, latent: number):
   const url = examplesUrl(catalogue.examples, latent);
   let file = examplesFiles.get(url);
   if (!file) {
-    file = fetch(url).then(async (response) => {
+    // fetch rejects (a TypeError, "Failed to fetch") only when no response came at all: offline without the service
+    // worker's copy, DNS, refused connection, CORS. Say so in words; navigator.onLine alone does not tell (it stays
+    // true behind a dead network and under some browsers' offline emulation).
+    const download = fetch(url).catch((e: unknown) => {
+      throw new ExamplesUnreachableError(`examples: no response for ${url} (offline, or the server cannot be reached): ${e instanceof Error ? e.message : String(e)}`);
+    });
+    file = download.then(async (response) => {
       if (!response.ok) throw new CatalogueError(`examples: HTTP ${response.status} from ${url}`);
       const json: unknown = await response.json();
       if (!isObject(json) || typeof json.first !== 'number' || !Array.isArray(json.latents))

@@ -2,6 +2,7 @@
 // persona readings behind the first view.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  CatalogueError,
   examplesUrl,
   loadExamples,
   parseCatalogue,
@@ -112,6 +113,12 @@ describe('examples loaded per card', () => {
     await expect(loadExamples(cat, 1)).rejects.toThrow(/HTTP 404 from .*examples\/0000\.json/);
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{"latents": 3}', { status: 200 })));
     await expect(loadExamples(cat, 1)).rejects.toThrow(/expected \{"first"/);
+    // No response at all (offline without a cached copy): its own CatalogueError that says offline in words.
+    vi.stubGlobal('fetch', vi.fn(async () => { throw new TypeError('Failed to fetch'); }));
+    const offline = loadExamples(cat, 1);
+    await expect(offline).rejects.toBeInstanceOf(CatalogueError);
+    await expect(offline).rejects.toMatchObject({ name: 'ExamplesUnreachableError' });
+    await expect(offline).rejects.toThrow(/no response for .*examples\/0000\.json \(offline, or the server cannot be reached\): Failed to fetch/);
   });
 
   it('inline examples (older features.json) need no fetch', async () => {
