@@ -4,7 +4,7 @@ import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src
 import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
-import { SaeGpu } from '../../src/lib/gpu/sae';
+import { SaeGpu, TopKPass, topkSegments } from '../../src/lib/gpu/sae';
 import { fetchSae, readSaeFolder } from '../../src/lib/sae/remote';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
 import { gemmaScopeFiles, memoryFolder, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, saeLensWeights, sparsifyFiles } from '../unit/sae/fixtures';
@@ -256,8 +256,71 @@ async function realSaeCase(saeUrl: string, rows: number[][], topK: number) {
   return { ...out, dIn: sae.config.dIn, dSae: sae.config.dSae, weightDtype: sae.config.weightDtype };
 }
 
+export interface TopKCase {
+  rows: number;
+  width: number;
+  k: number;
+  /** Draw each value from this many levels (tie-heavy rows); 0: continuous values. */
+  levels: number;
+  mask?: boolean;
+  /** Workgroups the pass aims for: 1 gives one workgroup per row, more slices each row (see topkSegments). */
+  targetWorkgroups: number;
+  seed?: number;
+}
+
+/**
+ * The GPU top-k pass alone (one workgroup per row, or slices + merge) against the TypeScript reference on the same
+ * rows: index mismatches, the largest value difference, and with `mask` the entries the in-place mask got wrong.
+ */
+async function topkCase(c: TopKCase) {
+  const gpu = await device();
+  gpu.pushErrorScope('validation');
+  const random = rng(c.seed ?? 11);
+  // Levels avoid −0 (it orders below +0 on the GPU's keys and equal to it in JavaScript; activations are never −0).
+  const x = Float32Array.from({ length: c.rows * c.width }, () => (c.levels > 0 ? Math.floor(random() * c.levels) - Math.floor(c.levels / 3) : random() * 4 - 1) || 0);
+  const values = uploadBuffer(gpu, 'harness.topk.values', x);
+  const f = (name: string, n: number) => createStorageBuffer(gpu, `harness.topk.${name}`, n * 4);
+  const indices = f('indices', c.rows * c.k);
+  const topValues = f('topValues', c.rows * c.k);
+  const scratch = f('scratch', c.rows * c.k);
+  const pass = new TopKPass(gpu, { targetWorkgroups: c.targetWorkgroups });
+  const encoder = gpu.createCommandEncoder({ label: 'harness.topk' });
+  pass.run(encoder, { rows: c.rows, width: c.width, k: c.k, values, indices, topValues, scratch, mask: c.mask });
+  gpu.queue.submit([encoder.finish()]);
+  const gotIndices = new Int32Array((await readFloat32(gpu, indices, c.rows * c.k)).buffer);
+  const gotValues = await readFloat32(gpu, topValues, c.rows * c.k);
+  const masked = await readFloat32(gpu, values, c.rows * c.width);
+  const error = await gpu.popErrorScope();
+  pass.destroy();
+  for (const b of [values, indices, topValues, scratch]) b.destroy();
+  if (error) throw new Error(`GPU validation error: ${error.message}`);
+  const ref = saeReference.topK(x, c.rows, c.width, c.k);
+  let indexMismatches = 0;
+  let valueDiff = 0;
+  for (let i = 0; i < ref.indices.length; i++) {
+    if (ref.indices[i] !== gotIndices[i]) indexMismatches++;
+    valueDiff = Math.max(valueDiff, Math.abs(ref.values[i] - gotValues[i]));
+  }
+  let maskMismatches = 0;
+  for (let r = 0; r < c.rows; r++) {
+    const keep = new Set(ref.indices.subarray(r * c.k, (r + 1) * c.k));
+    for (let j = 0; j < c.width; j++) {
+      const want = c.mask && !keep.has(j) ? 0 : x[r * c.width + j];
+      if (masked[r * c.width + j] !== want) maskMismatches++;
+    }
+  }
+  // Ties at the k-th value: how many of the threshold's equals fell outside (so the index passes were exercised).
+  let tiesOutside = 0;
+  for (let r = 0; r < c.rows; r++) {
+    const kth = ref.values[r * c.k + c.k - 1];
+    const inside = ref.values.subarray(r * c.k, (r + 1) * c.k).filter((v) => v === kth).length;
+    tiesOutside += x.subarray(r * c.width, (r + 1) * c.width).filter((v) => v === kth).length - inside;
+  }
+  return { ...topkSegments(c.rows, c.width, c.k, c.targetWorkgroups), indexMismatches, valueDiff, maskMismatches, tiesOutside };
+}
+
 window.harness ??= {};
-window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase };
+window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase };
 export {};
 
 // --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---

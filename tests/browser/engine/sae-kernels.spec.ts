@@ -54,6 +54,27 @@ test.describe('SAE kernels vs TypeScript reference', () => {
     });
   }
 
+  // The top-k pass alone on tie-heavy rows: one workgroup per row (target 1) and rows cut into slices whose top k are
+  // merged (issue 13: a GPU with one or two rows to rank should not rank each on one workgroup), in place masking too.
+  const topkCases: [string, Record<string, unknown>, number][] = [
+    ['one token of 24,576 latents, 7 levels, k 32, mask: 96 slices', { rows: 1, width: 24576, k: 32, levels: 7, mask: true, targetWorkgroups: 2048 }, 96],
+    ['3 rows of 1000, continuous, k 17: 4 slices, the last 232 long', { rows: 3, width: 1000, k: 17, levels: 0, targetWorkgroups: 64 }, 4],
+    ['2 rows of 4097, 3 levels, k 1, mask: 17 slices, the last of one element', { rows: 2, width: 4097, k: 1, levels: 3, mask: true, targetWorkgroups: 64 }, 17],
+    ['a last slice shorter than k (401, k 100, 5 levels, mask)', { rows: 1, width: 401, k: 100, levels: 5, mask: true, targetWorkgroups: 64 }, 2],
+    ['one workgroup per row: 5 rows of 333, 4 levels, k 8, mask', { rows: 5, width: 333, k: 8, levels: 4, mask: true, targetWorkgroups: 1 }, 1],
+  ];
+  for (const [name, c, segments] of topkCases) {
+    test(`top-k pass equals the reference: ${name}`, async ({ page }) => {
+      const r = await page.evaluate((c) => (window as any).harness.sae.topkCase(c), c);
+      expect(r.segments).toBe(segments);
+      expect(r.indexMismatches).toBe(0);
+      expect(r.valueDiff).toBe(0);
+      expect(r.maskMismatches).toBe(0);
+      // Tie-heavy rows put equals of the k-th value outside the top k: the index passes and tie order are exercised.
+      if ((c.levels as number) > 0) expect(r.tiesOutside).toBeGreaterThan(0);
+    });
+  }
+
   test('SAELens scaling factors (norm factor, per-latent finetuning factor) on the GPU kernels and the reference', async ({ page }) => {
     const r = await page.evaluate(() => (window as any).harness.sae.scalingFactorsCase());
     for (const key of ['gpuEncodeRel', 'gpuDecodeRel', 'gpuSteerRel', 'refEncodeRel', 'refDecodeRel', 'refSteerRel']) expect(r[key], key).toBeLessThanOrEqual(TOL);

@@ -1,6 +1,7 @@
 // One small class per SAE pass: each owns its pipeline (compiled once, `override` constants fixed at creation)
 // and records its dispatches into a caller's command encoder with `run(encoder, ...)`.
 import type { SaeConfig } from '../../sae/types';
+import { createStorageBuffer } from '../device';
 import { Kernel } from '../kernel';
 import { u32s, UniformPool } from '../uniforms';
 import decodeWgsl from './decode.wgsl?raw';
@@ -12,6 +13,7 @@ import prepareInputWgsl from './prepareInput.wgsl?raw';
 import reconstructionErrorWgsl from './reconstructionError.wgsl?raw';
 import steerComposeWgsl from './steerCompose.wgsl?raw';
 import topkWgsl from './topk.wgsl?raw';
+import topkMaskWgsl from './topkMask.wgsl?raw';
 import type { SaeGpuWeights } from './weights';
 
 const NORM_CODES = { none: 0, constant_norm_rescale: 1, layer_norm: 2, expected_average_only_in: 3 } as const;
@@ -61,12 +63,15 @@ export function encodeTokenSplits(groups: number, dIn: number, targetWorkgroups 
 }
 
 /**
- * Workgroups worth keeping busy at once: a GPU wants many; a CPU rasteriser (SwiftShader) runs a workgroup per
- * core, so extra splits only add partial sums to reduce.
+ * Workgroups worth keeping busy at once, from the adapter the device came from. A CPU rasteriser (SwiftShader,
+ * llvmpipe) runs a workgroup per core, so extra splits only add partial sums to reduce: 1. A hardware GPU: 2048.
+ * WebGPU does not expose a multiprocessor count, so the figure is measured: on an H200 (132 SMs) the one-token encode
+ * with a target of 64 launched 64–96 workgroups and ran 8.6× (Voices 256→2048) and 7.9× (768→24576 F16) the copy
+ * bound; a target of 2048 brought it to 5.3× and 3.8× (issue 13). A smaller GPU only reduces a few more partial sums.
  */
 export function defaultTargetWorkgroups(device: GPUDevice): number {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  return info?.architecture === 'swiftshader' || /swiftshader|llvmpipe/i.test(info?.description ?? '') ? 1 : 64;
+  return info?.architecture === 'swiftshader' || /swiftshader|llvmpipe|lavapipe/i.test(`${info?.vendor ?? ''} ${info?.description ?? ''}`) ? 1 : 2048;
 }
 
 export class EncodeTokenPass {
@@ -141,17 +146,49 @@ export class EncodePromptPass {
   }
 }
 
+/** Smallest slice one workgroup takes in the two-stage top-k: below it the merge reads more than the slices save. */
+const TOPK_MIN_SEGMENT = 256;
+
+/**
+ * Workgroups per row for the top-k pass. One per row (`segments` 1) when the rows alone fill `targetWorkgroups` or a
+ * row is short; otherwise slices of `segWidth` ≥ max(256, 4k) elements, about targetWorkgroups / rows of them per
+ * row, so the merge (stage 2) reads at most a quarter of the row. Why: on an H200 one workgroup per row took
+ * 0.09 ms for one token at 24,576 latents, longer than the encode GEMV itself (issue 13's measurement); a decode step
+ * has one to a few rows, so a single workgroup per row leaves the GPU idle. `targetWorkgroups` 1 (a CPU rasteriser)
+ * always gives one per row.
+ */
+export function topkSegments(rows: number, width: number, k: number, targetWorkgroups: number): { segWidth: number; segments: number } {
+  const single = { segWidth: width, segments: 1 };
+  const perRow = Math.floor(targetWorkgroups / Math.max(1, rows));
+  if (perRow < 2) return single;
+  const segWidth = Math.max(TOPK_MIN_SEGMENT, 4 * k, Math.ceil(width / perRow));
+  const segments = Math.ceil(width / segWidth);
+  return segments < 2 ? single : { segWidth, segments };
+}
+
+/**
+ * Top-k per row (topk.wgsl): one workgroup per row, or slices of a row in parallel and a merge of their candidates
+ * (see `topkSegments`), with the same result either way. With `mask`, the entries outside each row's top k are zeroed
+ * in place (by the one-workgroup kernel itself, or by topkMask.wgsl after a merge).
+ */
 export class TopKPass {
   private kernels = new Map<boolean, Kernel>();
+  private maskKernel: Kernel | null = null;
   private uniforms: UniformPool;
   private workgroupSize: number;
+  private targetWorkgroups: number;
+  private candidates: { floats: number; indices: GPUBuffer; values: GPUBuffer; chosen: GPUBuffer } | null = null;
+  /** Bound as `inIndices` where a dispatch does not read it (one-stage and stage 1). */
+  private none: GPUBuffer;
   constructor(
     private device: GPUDevice,
-    workgroupSize?: number,
+    options: { workgroupSize?: number; targetWorkgroups?: number } = {},
   ) {
     this.uniforms = new UniformPool(device, 'SaeTopK');
+    this.targetWorkgroups = options.targetWorkgroups ?? defaultTargetWorkgroups(device);
     // On a CPU rasteriser every invocation pays for every barrier: fewer, busier threads win there.
-    this.workgroupSize = workgroupSize ?? (defaultTargetWorkgroups(device) === 1 ? 64 : 256);
+    this.workgroupSize = options.workgroupSize ?? (defaultTargetWorkgroups(device) === 1 ? 64 : 256);
+    this.none = createStorageBuffer(device, 'SaeTopK.none', 16);
   }
 
   private kernel(mask: boolean): Kernel {
@@ -163,14 +200,54 @@ export class TopKPass {
     return k;
   }
 
-  /** Top `k` of each of `rows` rows of `values` [rows, width] → indices/values [rows, k]; `scratch` holds rows·k u32. */
+  private ensureCandidates(floats: number) {
+    if (this.candidates && this.candidates.floats >= floats) return this.candidates;
+    this.destroyCandidates();
+    const f = (name: string) => createStorageBuffer(this.device, `SaeTopK.${name}`, floats * 4);
+    this.candidates = { floats, indices: f('candidateIndices'), values: f('candidateValues'), chosen: f('candidateChosen') };
+    return this.candidates;
+  }
+
+  /**
+   * Top `k` of each of `rows` rows of `values` [rows, width] → indices/values [rows, k], sorted (larger value first,
+   * then lower index); `scratch` holds rows·k u32. Requires 1 ≤ k ≤ width.
+   */
   run(
     encoder: GPUCommandEncoder,
     io: { rows: number; width: number; k: number; values: GPUBuffer; indices: GPUBuffer; topValues: GPUBuffer; scratch: GPUBuffer; mask?: boolean; slot?: string },
   ): void {
-    const kernel = this.kernel(io.mask ?? false);
-    const u = this.uniforms.get(io.slot ?? 'main', [io.rows, io.width, io.k], u32s(3));
-    kernel.dispatch(encoder, kernel.bind('bind', [u, io.values, io.indices, io.topValues, io.scratch]), io.rows);
+    const { rows, width, k } = io;
+    const slot = io.slot ?? 'main';
+    const { segWidth, segments } = topkSegments(rows, width, k, this.targetWorkgroups);
+    if (segments === 1) {
+      const kernel = this.kernel(io.mask ?? false);
+      const u = this.uniforms.get(slot, [rows, width, k, width, 1, 0], u32s(6));
+      kernel.dispatch(encoder, kernel.bind('bind', [u, io.values, io.indices, io.topValues, io.scratch, this.none]), rows);
+      return;
+    }
+    const c = this.ensureCandidates(rows * segments * k);
+    const kernel = this.kernel(false);
+    const u1 = this.uniforms.get(`${slot}.slices`, [rows, width, k, segWidth, segments, 0], u32s(6));
+    kernel.dispatch(encoder, kernel.bind('slices', [u1, io.values, c.indices, c.values, c.chosen, this.none]), rows * segments);
+    const candidates = segments * k;
+    const u2 = this.uniforms.get(`${slot}.merge`, [rows, candidates, k, candidates, 1, 1], u32s(6));
+    kernel.dispatch(encoder, kernel.bind('merge', [u2, c.values, io.indices, io.topValues, io.scratch, c.indices]), rows);
+    if (io.mask) {
+      this.maskKernel ??= new Kernel(this.device, { label: 'SaeTopKMask', code: topkMaskWgsl });
+      const u3 = this.uniforms.get(`${slot}.mask`, [rows, width, k], u32s(3));
+      this.maskKernel.dispatch(encoder, this.maskKernel.bind('bind', [u3, io.values, io.indices, io.topValues]), Math.ceil(width / 256), rows);
+    }
+  }
+
+  private destroyCandidates(): void {
+    if (this.candidates) for (const b of [this.candidates.indices, this.candidates.values, this.candidates.chosen]) b.destroy();
+    this.candidates = null;
+  }
+
+  destroy(): void {
+    this.destroyCandidates();
+    this.none.destroy();
+    this.uniforms.destroy();
   }
 }
 

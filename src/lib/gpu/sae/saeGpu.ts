@@ -21,7 +21,7 @@ import { SaeGpuWeights, type SaeGpuWeightsOptions } from './weights';
 export interface SaeGpuOptions extends SaeGpuWeightsOptions {
   /** Prompts of at least this many tokens use the tiled matrix-matrix encode; fewer use the split-K GEMV. */
   promptThreshold?: number;
-  /** Workgroups the one-token encode aims for (split-K); default from the adapter (1 on SwiftShader, else 64). */
+  /** Workgroups the one-token encode (split-K) and the top-k (slices of a row) aim for; default from the adapter (`defaultTargetWorkgroups`: 1 on a CPU rasteriser, else 2048). */
   targetWorkgroups?: number;
 }
 
@@ -66,7 +66,7 @@ export class SaeGpu {
     this.prepare = new PrepareInputPass(device, sae.config);
     this.encodeToken = new EncodeTokenPass(device, this.weights, options.targetWorkgroups);
     this.encodePrompt = new EncodePromptPass(device, this.weights);
-    this.topk = new TopKPass(device);
+    this.topk = new TopKPass(device, { targetWorkgroups: options.targetWorkgroups });
     this.decode = new DecodePass(device, this.weights);
     this.steer = new SteerComposePass(device, this.weights);
     this.monitorPass = new MonitorPass(device, sae.config);
@@ -249,6 +249,7 @@ export class SaeGpu {
   destroy(): void {
     this.destroyWorkspace();
     this.destroyMonitors();
+    this.topk.destroy();
     this.weights.destroy();
   }
 }

@@ -1,16 +1,27 @@
-// Per-row top-k on the GPU: one workgroup per row finds the k-th largest by radix select on the composite key
+// Per-row top-k on the GPU: a workgroup finds the k-th largest of its elements by radix select on the composite key
 // (value, lower index first) with workgroup atomics — 4 byte-passes on the value, then 4 on the index among
 // elements tied with the threshold — so exactly k elements are chosen, deterministically. The chosen ones are
-// ranked (k² comparisons, cheap for the k a UI shows) and written sorted. With MASK, unchosen entries are zeroed in
-// place (TopK SAEs: the dense activation becomes the masked one the decoder needs).
+// ranked (k² comparisons, cheap for the k a UI shows) and written sorted.
+//
+// One workgroup per row (segments = 1), or — when a few rows would leave a GPU idle — `segments` workgroups per row,
+// each selecting the top k of its slice of `segWidth` elements (stage 1), followed by a second dispatch with
+// `indirect` = 1 that selects the top k of the rows' segments · k candidates (stage 2), reading each candidate's
+// index in the row from `inIndices`. The global top k is inside the union of the slices' top k, and ties break on the
+// row index in both stages, so the two-stage result equals the one-workgroup result exactly. A slice with fewer
+// than k elements pads its output with (−FLT_MAX, index 0xffffffff), ordered after every other value.
+// With MASK (one workgroup per row only), unchosen entries are zeroed in place (TopK SAEs: the dense activation
+// becomes the masked one the decoder needs); the two-stage path masks with topkMask.wgsl afterwards.
 override MASK: bool = false;
-// Threads per row; the 256-bin histogram is cleared cooperatively, so any size works.
+// Threads per workgroup; the 256-bin histogram is cleared cooperatively, so any size works.
 override WG: u32 = 256u;
 
 struct Params {
   rows: u32,
-  width: u32,
+  width: u32,     // elements per row of `values` (stage 2: segments · k candidates)
   k: u32,
+  segWidth: u32,  // elements per workgroup's slice (= width with one workgroup per row)
+  segments: u32,  // workgroups per row
+  indirect: u32,  // 1: element j's index in the row is inIndices[row · width + j]
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,6 +29,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> outIndices: array<i32>;
 @group(0) @binding(3) var<storage, read_write> outValues: array<f32>;
 @group(0) @binding(4) var<storage, read_write> chosen: array<u32>;
+@group(0) @binding(5) var<storage, read> inIndices: array<u32>;
 
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> prefix: u32;
@@ -36,6 +48,12 @@ fn orderKey(v: f32) -> u32 {
 
 fn indexKey(j: u32) -> u32 { return ~j; }
 
+/** Index in its row of the element at `base + j` (`segStart + j`, or the candidate's recorded index in stage 2). */
+fn rowIndex(base: u32, segStart: u32, j: u32) -> u32 {
+  if (p.indirect != 0u) { return inIndices[base + j]; }
+  return segStart + j;
+}
+
 /** 1 when (vk, j) is ordered before (vk2, j2): larger value first, then lower index. */
 fn before(vk: u32, j: u32, vk2: u32, j2: u32) -> bool {
   return vk > vk2 || (vk == vk2 && j < j2);
@@ -43,12 +61,17 @@ fn before(vk: u32, j: u32, vk2: u32, j2: u32) -> bool {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let row = wid.x;
-  let base = row * p.width;
+  let row = wid.x / p.segments;
+  let seg = wid.x % p.segments;
+  let segStart = seg * p.segWidth;
+  let n = min(p.segWidth, p.width - segStart);
+  let base = row * p.width + segStart;
+  let kk = min(p.k, n);
+  let outBase = wid.x * p.k;
   if (lid == 0u) {
     prefix = 0u;
     mask = 0u;
-    remaining = p.k;
+    remaining = kk;
     allTiesTaken = 0u;
     atomicStore(&written, 0u);
   }
@@ -61,12 +84,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let pre = prefix;
     let msk = mask;
     let thr = valueThreshold;
-    for (var j = lid; j < p.width; j += WG) {
+    for (var j = lid; j < n; j += WG) {
       let vk = orderKey(values[base + j]);
       if (step < 4u) {
         if ((vk & msk) == pre) { atomicAdd(&hist[(vk >> shift) & 255u], 1u); }
       } else {
-        let ik = indexKey(j);
+        let ik = indexKey(rowIndex(base, segStart, j));
         if (vk == thr && (ik & msk) == pre) { atomicAdd(&hist[(ik >> shift) & 255u], 1u); }
       }
     }
@@ -95,29 +118,35 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   let thr = valueThreshold;
   let indexThr = prefix;
-  for (var j = lid; j < p.width; j += WG) {
+  for (var j = lid; j < n; j += WG) {
     let v = values[base + j];
     let vk = orderKey(v);
-    let take = vk > thr || (vk == thr && indexKey(j) >= indexThr);
+    let take = vk > thr || (vk == thr && indexKey(rowIndex(base, segStart, j)) >= indexThr);
     if (take) {
       let slot = atomicAdd(&written, 1u);
-      chosen[row * p.k + slot] = j;
+      chosen[outBase + slot] = j;
     } else if (MASK) {
       values[base + j] = 0.0;
     }
   }
   storageBarrier();
   workgroupBarrier();
-  for (var m = lid; m < p.k; m += WG) {
-    let j = chosen[row * p.k + m];
+  for (var m = lid; m < kk; m += WG) {
+    let j = chosen[outBase + m];
     let v = values[base + j];
     let vk = orderKey(v);
+    let idx = rowIndex(base, segStart, j);
     var rank = 0u;
-    for (var n = 0u; n < p.k; n++) {
-      let j2 = chosen[row * p.k + n];
-      if (before(orderKey(values[base + j2]), j2, vk, j)) { rank++; }
+    for (var q = 0u; q < kk; q++) {
+      let j2 = chosen[outBase + q];
+      let idx2 = rowIndex(base, segStart, j2);
+      if (before(orderKey(values[base + j2]), idx2, vk, idx)) { rank++; }
     }
-    outIndices[row * p.k + rank] = i32(j);
-    outValues[row * p.k + rank] = v;
+    outIndices[outBase + rank] = i32(idx);
+    outValues[outBase + rank] = v;
+  }
+  for (var m = kk + lid; m < p.k; m += WG) {
+    outIndices[outBase + m] = -1;
+    outValues[outBase + m] = bitcast<f32>(0xff7fffffu); // −FLT_MAX
   }
 }
