@@ -11,11 +11,16 @@ test.skip(!existsSync(`models/${folder}/golden.json`), 'no Voices model export y
 // The real model on SwiftShader (a CPU rasteriser) generates at about one token per second on a busy machine.
 test.setTimeout(600_000);
 
+// fp32 goldens: Voices on WASM; on WebGPU (SwiftShader emulating the GPU on this CPU) the smoke build of the same
+// recipe when present — the same kernels and instrumentation against its own PyTorch golden file, at a fraction of
+// the cost. The app's q4 graph of Voices runs on WebGPU below.
+const smokeFp32 = existsSync('models/voices-smoke/golden.json') && existsSync('models/voices-smoke/onnx/model.onnx');
 for (const backend of ['webgpu', 'wasm'] as const) {
-  test(`${folder} fp32 on ${backend}: golden residuals, logits, greedy; zero steering changes nothing`, async ({ page }) => {
+  const goldenFolder = backend === 'webgpu' && smokeFp32 ? 'voices-smoke' : folder;
+  test(`${goldenFolder} fp32 on ${backend}: golden residuals, logits, greedy; zero steering changes nothing`, async ({ page }) => {
     await page.goto(HARNESS_PATH);
     await page.waitForFunction(() => (window as any).harness?.runtime);
-    const r = await page.evaluate(([b, be]) => (window as any).harness.runtime.voicesGolden(b, be), [BASE, backend]);
+    const r = await page.evaluate(([b, be]) => (window as any).harness.runtime.voicesGolden(b, be), [`/models/${goldenFolder}/`, backend]);
     expect(r.device.backend).toBe(backend);
     expect(r.tokenizerMismatches).toBe(0);
     expect(r.residual).toBeLessThanOrEqual(1e-3);
