@@ -5,12 +5,13 @@
 // Paths in suites (models/..., dist/) are relative to the repository root, where npm runs the script.
 // Environment: BENCH_MODEL_DIR (benchmark another model folder), BENCH_SUITES (filter), BENCH_OUT (JSON path),
 // BENCH_RUNS (measured runs per configuration, median reported; default 3).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import { printRows, runSuites } from './suite-runner.mjs';
 import { HARNESS_PATH } from '../harness/location.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -75,25 +76,12 @@ try {
   await page.goto(`http://127.0.0.1:${PORT}/${HARNESS_PATH}`);
   await page.waitForFunction(() => window.harness?.runtime);
   const results = { model: model.note, model_dir: model.dir, onnx_file: model.onnxFile };
-  const rows = [];
   // BENCH_SUITES=engine,sae runs only suites whose file name contains one of the words.
-  const only = process.env.BENCH_SUITES?.split(',');
-  const suites = readdirSync(join(root, 'tests/bench/suites'))
-    .filter((f) => f.endsWith('.mjs') && (!only || only.some((w) => f.includes(w))))
-    .sort();
-  for (const file of suites) {
-    const suite = await import(pathToFileURL(join(root, 'tests/bench/suites', file)).href);
-    console.error(`running ${suite.name ?? file} ...`);
-    const out = await suite.run({ page, model, results, log: (m) => console.error(`  ${m}`) });
-    Object.assign(results, out.values);
-    rows.push(...out.rows);
-  }
+  const rows = await runSuites(root, process.env.BENCH_SUITES?.split(','), { page, model, results });
   results.machine = `${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; ${await browser.version()}`;
   results.date = new Date().toISOString();
-  const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\nModel: ${model.note}\nDevice: ${results.device}\n`);
-  for (const [label, value, unit] of rows)
-    console.log(`${label.padEnd(width)}  ${typeof value === 'number' ? value.toFixed(2).padStart(10) : String(value).padStart(10)} ${unit}`);
+  printRows(rows);
   // A run on some other folder (BENCH_MODEL_DIR) must not replace the recorded figures unless asked to.
   const out = process.env.BENCH_OUT ?? (model.local ? '' : join(root, 'tests/bench/latest.json'));
   if (out) {

@@ -7,11 +7,12 @@
 // is how this harness is tested here.
 // Environment: BENCH_SUITES (filter, default engine,sae,gpt2), BENCH_OUT (default tests/bench/gpu-latest.json),
 // BENCH_PORT, DAWN_BACKEND (default: Vulkan, else the OpenGL ES fallback), and the suites' own variables.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
+import { printRows, runSuites } from '../suite-runner.mjs';
 import { HARNESS_PATH } from '../../harness/location.mjs';
 import { create, globals } from 'webgpu';
 
@@ -96,24 +97,11 @@ try {
   const adapter = await gpu.requestAdapter();
   const info = adapter.info;
   const results = { runner: `node ${process.version} + ${note}`, adapter: `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.trim(), model: model.note };
-  const rows = [];
-  const only = (process.env.BENCH_SUITES ?? 'engine,sae,gpt2').split(',');
-  const suites = readdirSync(join(root, 'tests/bench/suites'))
-    .filter((f) => f.endsWith('.mjs') && only.some((w) => f.includes(w)))
-    .sort();
-  for (const file of suites) {
-    const suite = await import(pathToFileURL(join(root, 'tests/bench/suites', file)).href);
-    console.error(`running ${suite.name ?? file} ...`);
-    const out = await suite.run({ page, model, results, log: (m) => console.error(`  ${m}`) });
-    Object.assign(results, out.values);
-    rows.push(...out.rows);
-  }
+  const rows = await runSuites(root, (process.env.BENCH_SUITES ?? 'engine,sae,gpt2').split(','), { page, model, results });
   results.machine = `${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
   results.date = new Date().toISOString();
-  const width = Math.max(0, ...rows.map((r) => r[0].length));
   console.log(`\nModel: ${model.note}\nDevice: ${results.device} (${results.adapter}; ${results.runner})\n`);
-  for (const [label, value, unit] of rows)
-    console.log(`${label.padEnd(width)}  ${typeof value === 'number' ? value.toFixed(2).padStart(10) : String(value).padStart(10)} ${unit}`);
+  printRows(rows);
   const out = process.env.BENCH_OUT ?? join(root, 'tests/bench/gpu-latest.json');
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
