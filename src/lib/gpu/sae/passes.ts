@@ -13,7 +13,6 @@ import prepareInputWgsl from './prepareInput.wgsl?raw';
 import reconstructionErrorWgsl from './reconstructionError.wgsl?raw';
 import steerComposeWgsl from './steerCompose.wgsl?raw';
 import topkWgsl from './topk.wgsl?raw';
-import topkMaskWgsl from './topkMask.wgsl?raw';
 import type { SaeGpuWeights } from './weights';
 
 const NORM_CODES = { none: 0, constant_norm_rescale: 1, layer_norm: 2, expected_average_only_in: 3 } as const;
@@ -169,7 +168,7 @@ export function topkSegments(rows: number, width: number, k: number, targetWorkg
 /**
  * Top-k per row (topk.wgsl): one workgroup per row, or slices of a row in parallel and a merge of their candidates
  * (see `topkSegments`), with the same result either way. With `mask`, the entries outside each row's top k are zeroed
- * in place (by the one-workgroup kernel itself, or by topkMask.wgsl after a merge).
+ * in place (by the one-workgroup kernel itself, or by its `maskOutsideTopK` entry point after a merge).
  */
 export class TopKPass {
   private kernels = new Map<boolean, Kernel>();
@@ -233,8 +232,8 @@ export class TopKPass {
     const u2 = this.uniforms.get(`${slot}.merge`, [rows, candidates, k, candidates, 1, 1], u32s(6));
     kernel.dispatch(encoder, kernel.bind('merge', [u2, c.values, io.indices, io.topValues, io.scratch, c.indices]), rows);
     if (io.mask) {
-      this.maskKernel ??= new Kernel(this.device, { label: 'SaeTopKMask', code: topkMaskWgsl });
-      const u3 = this.uniforms.get(`${slot}.mask`, [rows, width, k], u32s(3));
+      this.maskKernel ??= new Kernel(this.device, { label: 'SaeTopKMask', code: topkWgsl, entryPoint: 'maskOutsideTopK', constants: { WG: 256 } });
+      const u3 = this.uniforms.get(`${slot}.mask`, [rows, width, k, width, 1, 0], u32s(6));
       this.maskKernel.dispatch(encoder, this.maskKernel.bind('bind', [u3, io.values, io.indices, io.topValues]), Math.ceil(width / 256), rows);
     }
   }

@@ -10,7 +10,7 @@
 // row index in both stages, so the two-stage result equals the one-workgroup result exactly. A slice with fewer
 // than k elements pads its output with (−FLT_MAX, index 0xffffffff), ordered after every other value.
 // With MASK (one workgroup per row only), unchosen entries are zeroed in place (TopK SAEs: the dense activation
-// becomes the masked one the decoder needs); the two-stage path masks with topkMask.wgsl afterwards.
+// becomes the masked one the decoder needs); the two-stage path masks afterwards with `maskOutsideTopK` below.
 override MASK: bool = false;
 // Threads per workgroup; the 256-bin histogram is cleared cooperatively, so any size works.
 override WG: u32 = 256u;
@@ -149,4 +149,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     outIndices[outBase + m] = -1;
     outValues[outBase + m] = bitcast<f32>(0xff7fffffu); // −FLT_MAX
   }
+}
+
+// After the two-stage top-k (segments > 1), with MASK wanted: zero every element of a row that is not among its top
+// k, in place — the TopK SAE's masked activation. Dispatch (⌈width / WG⌉, rows) with the merge's outputs bound as
+// outIndices/outValues and p.{rows, width, k} of the row. The row's k-th pair (value, index), the last of its sorted
+// output, is the threshold: an element stays when it is ordered at or before it, which is exactly the chosen set.
+@compute @workgroup_size(WG)
+fn maskOutsideTopK(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let row = gid.y;
+  if (j >= p.width || row >= p.rows) { return; }
+  let last = row * p.k + p.k - 1u;
+  let tk = orderKey(outValues[last]);
+  let tj = u32(outIndices[last]);
+  let vk = orderKey(values[row * p.width + j]);
+  if (!(before(vk, j, tk, tj) || (vk == tk && j == tj))) { values[row * p.width + j] = 0.0; }
 }
