@@ -4,13 +4,17 @@
 // (JS heap as Chromium reports it, live GPU buffers on every device in the page, and the RSS of the bench runner's
 // whole process tree — Chromium included — which is where ORT's WASM heap lives), analysis time and decode speed with a latent steered and
 // a baseline row. Skipped, with the command to run, when the model folder has not been built.
+// BENCH_GPT2_DIR + BENCH_GPT2_HOOK measure another shape built by the same script (e.g. GPT-2 medium's, to see what
+// breaks first as width and SAE size grow); its figures go under `gpt2_<folder name>` instead of `gpt2_small`.
 export const name = 'GPT-2-small-sized model (random weights, q4) with a 24,576-latent SAE';
 
 import { existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 
-const DIR = 'models/gpt2-small-random';
-const HOOK = 'blocks.8.hook_resid_post';
+const DIR = process.env.BENCH_GPT2_DIR ?? 'models/gpt2-small-random';
+const HOOK = process.env.BENCH_GPT2_HOOK ?? 'blocks.8.hook_resid_post';
+const KEY = process.env.BENCH_GPT2_DIR ? `gpt2_${DIR.split('/').filter(Boolean).pop().replace(/[^a-z0-9]+/gi, '_')}` : 'gpt2_small';
+const LABEL = process.env.BENCH_GPT2_DIR ? DIR.split('/').filter(Boolean).pop() : 'GPT-2 small';
 
 /** Summed RSS (MiB) of a process and all its descendants. */
 function treeRssMb(root) {
@@ -31,7 +35,7 @@ function treeRssMb(root) {
 export async function run({ page, log }) {
   if (!existsSync(`${DIR}/sae/${HOOK}/sae_weights.safetensors`)) {
     log(`skipped: build the model first with /usr/bin/python3 models/recipe/gpt2_small.py (writes ${DIR}/)`);
-    return { values: { gpt2_small: { skipped: `no ${DIR}/: run /usr/bin/python3 models/recipe/gpt2_small.py` } }, rows: [] };
+    return { values: { [KEY]: { skipped: `no ${DIR}/: run /usr/bin/python3 models/recipe/gpt2_small.py` } }, rows: [] };
   }
   // The runner and everything it started (Chromium and its GPU and renderer processes; in bench:node, Dawn and ORT).
   const pid = process.pid;
@@ -73,16 +77,16 @@ export async function run({ page, log }) {
       [`peak_process_rss_delta_mb_${backend}`]: peakRss - baseRss,
     });
     rows.push(
-      [`GPT-2 small, ${backend}: load (model + SAE)`, r.loadMs, 'ms'],
-      [`GPT-2 small, ${backend}: analyse 9 tokens`, r.analyseMs, 'ms'],
-      [`GPT-2 small, ${backend}: decode, 2 rows, steered`, r.decodeTps, 'tokens/s'],
-      [`GPT-2 small, ${backend}: peak JS heap`, r.peakHeapMb, 'MiB'],
-      [`GPT-2 small, ${backend}: peak GPU buffers`, r.peakGpuMb, 'MiB'],
-      [`GPT-2 small, ${backend}: browser RSS growth`, peakRss - baseRss, 'MiB'],
+      [`${LABEL}, ${backend}: load (model + SAE)`, r.loadMs, 'ms'],
+      [`${LABEL}, ${backend}: analyse 9 tokens`, r.analyseMs, 'ms'],
+      [`${LABEL}, ${backend}: decode, 2 rows, steered`, r.decodeTps, 'tokens/s'],
+      [`${LABEL}, ${backend}: peak JS heap`, r.peakHeapMb, 'MiB'],
+      [`${LABEL}, ${backend}: peak GPU buffers`, r.peakGpuMb, 'MiB'],
+      [`${LABEL}, ${backend}: browser RSS growth`, peakRss - baseRss, 'MiB'],
     );
   }
   // The issue's keys: load and peak from the WASM run (the backend auto picks here), GPU buffers from WebGPU's.
   out.load_ms = out.load_ms_wasm;
   out.peak_mb = Math.max(out.peak_process_rss_delta_mb_wasm ?? 0, out.peak_process_rss_delta_mb_webgpu ?? 0);
-  return { values: { gpt2_small: out }, rows };
+  return { values: { [KEY]: out }, rows };
 }
