@@ -115,7 +115,10 @@ function layoutLogits(rows: Float32Array[], vocab: number) {
 }
 
 function upload(gpu: GPUDevice, all: Float32Array, f16: boolean): GPUBuffer {
-  return uploadBuffer(gpu, 'harness.sampling.logits', f16 ? Uint16Array.from(all, floatToF16Bits) : all);
+  if (!f16) return uploadBuffer(gpu, 'harness.sampling.logits', all);
+  const halfs = new Uint16Array(all.length + (all.length % 2)); // writeBuffer takes whole words
+  halfs.set(Array.from(all, floatToF16Bits));
+  return uploadBuffer(gpu, 'harness.sampling.logits', halfs);
 }
 
 async function checked<T>(gpu: GPUDevice, body: () => Promise<T>): Promise<T> {
