@@ -2,7 +2,7 @@
 // batch rows that share the prompt (row 0 = baseline, row 1 = steered, in the playground). Each row has its own
 // seeded PRNG, so a row's text depends only on its own logits and the seed.
 import { ContextOverflowError, InvalidRequestError } from './errors';
-import { GpuTokenSampler, gpuSamplingUnsupported } from '../gpu/sampling';
+import type { GpuTokenSampler } from '../gpu/sampling';
 import { Prng } from './prng';
 import { sampleToken, TokenHistory, type SamplingSettings } from './sampling';
 import { readTensor, type ClampSource, type DecoderSession, type SteerSource } from './session';
@@ -109,7 +109,7 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   const done = new Array<boolean>(rows).fill(false);
   const sequences = Array.from({ length: rows }, () => [...o.promptIds]);
   const vocab = session.shape.vocab;
-  const sampler = gpuSampler(session, o, rows);
+  const sampler = await gpuSampler(session, o, rows);
   const greedy = o.sampling.temperature <= 0;
   session.reset();
   let prefillMs = 0;
@@ -196,9 +196,12 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
  * The GPU sampler for this generation when `sampleOnGpu` asks for one and the session can feed it (WebGPU, outputs
  * on the GPU, a known device, settings the kernel runs); else undefined, and sampling stays on the CPU.
  */
-function gpuSampler(session: DecoderSession, o: GenerationOptions, rows: number): GpuTokenSampler | undefined {
+async function gpuSampler(session: DecoderSession, o: GenerationOptions, rows: number): Promise<GpuTokenSampler | undefined> {
   const device = session.gpuDevice;
-  if (!o.sampleOnGpu || !session.onGpu || !device || gpuSamplingUnsupported(o.sampling) !== null) return undefined;
+  if (!o.sampleOnGpu || !session.onGpu || !device) return undefined;
+  // Loaded on first use: the WASM path (and Node, without WebGPU globals) never evaluates GPU modules.
+  const { GpuTokenSampler, gpuSamplingUnsupported } = await import('../gpu/sampling');
+  if (gpuSamplingUnsupported(o.sampling) !== null) return undefined;
   if (rows * session.shape.vocab * 4 > Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)) return undefined;
   const sampler = new GpuTokenSampler(device, { rows, vocab: session.shape.vocab, settings: o.sampling });
   sampler.begin(Array.from({ length: rows }, () => new TokenHistory(o.promptIds)));
