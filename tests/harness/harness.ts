@@ -10,6 +10,7 @@ window.harness ??= {};
 import './ort';
 import './runtime';
 import './sae';
+import './sampling';
 import './lab';
 import './discover';
 export {};

@@ -166,6 +166,30 @@ async function sampleText(base: string, backend: 'webgpu' | 'wasm', seed: number
   return r.rows.map((row) => m.tokenizer.decode(row.tokens));
 }
 
+/**
+ * The same generations with tokens chosen on the CPU and on the GPU (`sampleOnGpu`), on WebGPU: greedy and seeded
+ * sampling with penalties, one and two rows, EOS stopping on. Returns both token lists per setting and where each
+ * run sampled.
+ */
+async function gpuSamplingParity(base: string, prompt: string, n: number, seeds: number[]) {
+  const m = await load(base, { backend: 'webgpu', onnxFile: 'onnx/model.onnx' });
+  const sampled = { temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.2, frequencyPenalty: 0.3 };
+  const runs: { name: string; cpu: number[][]; gpu: number[][]; sampledOn: string[] }[] = [];
+  const settings: [string, typeof GREEDY, number, number][] = [
+    ['greedy', GREEDY, 0, 1],
+    ['greedy with penalties, 2 rows', { ...GREEDY, repetitionPenalty: 1.3, frequencyPenalty: 0.5 }, 0, 2],
+    ...seeds.map((seed): [string, typeof GREEDY, number, number] => [`sampled, seed ${seed}`, sampled, seed, 1 + (seed % 2)]),
+    ['temperature only, seed 9', { ...GREEDY, temperature: 1.3 }, 9, 1],
+  ];
+  for (const [name, sampling, seed, rows] of settings) {
+    const common = { promptIds: m.encode(prompt), maxNewTokens: n, sampling, seed, rows };
+    const cpu = await m.generate({ ...common, sampleOnGpu: false });
+    const gpu = await m.generate({ ...common, sampleOnGpu: true });
+    runs.push({ name, cpu: cpu.rows.map((r) => r.tokens), gpu: gpu.rows.map((r) => r.tokens), sampledOn: [cpu.sampledOn, gpu.sampledOn] });
+  }
+  return { device: m.device, runs };
+}
+
 /** Destroys the GPU device under a loaded model and checks it recovers and still generates the same tokens. */
 async function deviceLoss(base: string) {
   const m = await LanguageModel.load(base, { backend: 'webgpu', onnxFile: 'onnx/model.onnx' });
@@ -399,6 +423,8 @@ interface BenchOptions {
   deviceOwner?: 'app' | 'ort';
   /** Default 'webgpu'. */
   backend?: 'webgpu' | 'wasm';
+  /** Engine: choose tokens on the GPU (GenerationOptions.sampleOnGpu). */
+  sampleOnGpu?: boolean;
   /** SAE folder for the 'interp' subject. */
   saeUrl?: string;
   /**
@@ -433,7 +459,7 @@ async function engineSubject(base: string, o: BenchOptions): Promise<BenchSubjec
   const m = await LanguageModel.load(base, { backend: o.backend ?? 'webgpu', onnxFile: o.onnxFile, layers, deviceOwner: o.deviceOwner });
   const promptIds = m.encode(o.prompt);
   const run = async (n: number) => {
-    const r = await m.generate({ promptIds, sampling: GREEDY, seed: 0, stopTokens: [], capture: layers, maxNewTokens: n });
+    const r = await m.generate({ promptIds, sampling: GREEDY, seed: 0, stopTokens: [], capture: layers, maxNewTokens: n, sampleOnGpu: o.sampleOnGpu });
     return { prefillMs: r.prefillMs, decodeTps: r.decodeTokensPerSecond, tokens: r.rows[0].tokens.length, ids: r.rows[0].tokens };
   };
   return {
@@ -563,6 +589,7 @@ async function benchClose(id: number): Promise<void> {
 window.harness ??= {};
 window.harness.runtime = {
   hubFolderUrl,
+  gpuSamplingParity,
   benchOpen,
   benchRun,
   cpuSaeTokenMs,

@@ -58,8 +58,9 @@ export async function openDecoder(
   const headDim = typeof past?.dims[3] === 'number' ? past.dims[3] : config.headDim;
   const sessionOptions: InferenceSession.SessionOptions = { ...options.sessionOptions };
   if (options.gpuOutputs) {
-    // KV cache and captures stay on the GPU between steps; logits come back for sampling.
-    const locations: Record<string, 'gpu-buffer' | 'cpu'> = { logits: 'cpu' };
+    // KV cache, captures and logits stay on the GPU: the cache for the next step, captures for our kernels, logits
+    // for GPU sampling (a step that samples on the CPU reads them back; see DecoderSession.step).
+    const locations: Record<string, 'gpu-buffer' | 'cpu'> = { logits: 'gpu-buffer' };
     for (const p of layout.kv) locations[p.present] = 'gpu-buffer';
     for (const l of layers) locations[captureName(l)] = 'gpu-buffer';
     sessionOptions.preferredOutputLocation = locations;

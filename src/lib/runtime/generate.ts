@@ -2,6 +2,7 @@
 // batch rows that share the prompt (row 0 = baseline, row 1 = steered, in the playground). Each row has its own
 // seeded PRNG, so a row's text depends only on its own logits and the seed.
 import { ContextOverflowError, InvalidRequestError } from './errors';
+import type { GpuTokenSampler } from '../gpu/sampling';
 import { Prng } from './prng';
 import { sampleToken, TokenHistory, type SamplingSettings } from './sampling';
 import { readTensor, type ClampSource, type DecoderSession, type SteerSource } from './session';
@@ -44,6 +45,14 @@ export interface GenerationOptions {
   useCache?: boolean;
   signal?: AbortSignal;
   /**
+   * Choose tokens on the GPU (gpu/sampling): the logits stay in ORT's buffer and only one id per row is read back
+   * each step. Same choices as on the CPU except for a draw within float rounding of a cumulative probability
+   * boundary (greedy: always the same). Applies to WebGPU sessions whose outputs stay on the GPU; elsewhere, and for
+   * settings `gpuSamplingUnsupported` refuses, sampling stays on the CPU (`GenerationResult.sampledOn` says which).
+   * Default false.
+   */
+  sampleOnGpu?: boolean;
+  /**
    * Called once per step, awaited before the next one. `captures` are valid only until the returned promise
    * settles (their GPU buffers are then released).
    */
@@ -81,6 +90,8 @@ export interface GenerationResult {
   decodeMs: number;
   /** Decode steps per second (each step yields one token per row). */
   decodeTokensPerSecond: number;
+  /** Where tokens were chosen: 'gpu' with `sampleOnGpu` on a WebGPU session, else 'cpu'. */
+  sampledOn: 'gpu' | 'cpu';
 }
 
 export async function generate(session: DecoderSession, o: GenerationOptions): Promise<GenerationResult> {
@@ -98,6 +109,8 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
   const done = new Array<boolean>(rows).fill(false);
   const sequences = Array.from({ length: rows }, () => [...o.promptIds]);
   const vocab = session.shape.vocab;
+  const sampler = await gpuSampler(session, o, rows);
+  const greedy = o.sampling.temperature <= 0;
   session.reset();
   let prefillMs = 0;
   let decodeStart = 0;
@@ -117,16 +130,25 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
       const out = await session.step(
         { ids, steer: steerFeeds(o, prefill, rows, session.shape.hidden, ids), clamp: clampFeeds(o, prefill, rows, ids), capture: o.capture },
         useCache,
+        { logitsOnGpu: sampler !== undefined },
       );
-      const tokens: number[] = [];
-      for (let r = 0; r < rows; r++) {
-        if (done[r]) {
-          tokens.push(-1);
-          continue;
+      let tokens: number[];
+      if (out.gpuLogits) {
+        // One draw per row still going, none when greedy: the same use of each row's stream as sampleToken's.
+        const draws = done.map((d, r) => (d ? null : greedy ? 0 : rngs[r].next()));
+        try {
+          tokens = await sampler!.sample(out.gpuLogits, draws);
+        } catch (e) {
+          for (const t of out.captures.values()) t.dispose();
+          throw e;
+        } finally {
+          out.gpuLogits.dispose();
         }
-        const logits = out.lastLogits.slice(r * vocab, (r + 1) * vocab);
-        const token = sampleToken(logits, histories[r], o.sampling, rngs[r]);
-        tokens.push(token);
+      } else
+        tokens = done.map((d, r) => (d ? -1 : sampleToken(out.lastLogits!.slice(r * vocab, (r + 1) * vocab), histories[r], o.sampling, rngs[r])));
+      for (let r = 0; r < rows; r++) {
+        if (done[r]) continue;
+        const token = tokens[r];
         if (stop.has(token)) {
           done[r] = true;
           results[r].stopReason = 'stop';
@@ -158,9 +180,32 @@ export async function generate(session: DecoderSession, o: GenerationOptions): P
     }
   } finally {
     session.reset();
+    sampler?.destroy();
   }
   const decodeMs = steps > 0 ? performance.now() - decodeStart : 0;
-  return { rows: results, prefillMs, decodeMs, decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0 };
+  return {
+    rows: results,
+    prefillMs,
+    decodeMs,
+    decodeTokensPerSecond: steps > 0 ? (steps * 1000) / decodeMs : 0,
+    sampledOn: sampler ? 'gpu' : 'cpu',
+  };
+}
+
+/**
+ * The GPU sampler for this generation when `sampleOnGpu` asks for one and the session can feed it (WebGPU, outputs
+ * on the GPU, a known device, settings the kernel runs); else undefined, and sampling stays on the CPU.
+ */
+async function gpuSampler(session: DecoderSession, o: GenerationOptions, rows: number): Promise<GpuTokenSampler | undefined> {
+  const device = session.gpuDevice;
+  if (!o.sampleOnGpu || !session.onGpu || !device) return undefined;
+  // Loaded on first use: the WASM path (and Node, without WebGPU globals) never evaluates GPU modules.
+  const { GpuTokenSampler, gpuSamplingUnsupported } = await import('../gpu/sampling');
+  if (gpuSamplingUnsupported(o.sampling) !== null) return undefined;
+  if (rows * session.shape.vocab * 4 > Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)) return undefined;
+  const sampler = new GpuTokenSampler(device, { rows, vocab: session.shape.vocab, settings: o.sampling });
+  sampler.begin(Array.from({ length: rows }, () => new TokenHistory(o.promptIds)));
+  return sampler;
 }
 
 /**

@@ -10,7 +10,7 @@ export {
   type LayerClamp,
   type RowResult,
 } from './generate';
-export { DecoderSession, readTensor, type StepInput, type StepOutput, type SteerSource, type ClampSource } from './session';
+export { DecoderSession, readTensor, type StepInput, type StepOutput, type StepOptions, type StepOutputWithOptions, type GpuLogits, type SteerSource, type ClampSource } from './session';
 export { createDecoder, openDecoder, type DecoderOptions } from './decoder';
 export { readConfig, type ModelConfig } from './config';
 export { TextTokenizer } from './tokenizer';

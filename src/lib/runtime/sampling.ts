@@ -51,7 +51,7 @@ export function argmax(values: Float32Array): number {
  * Picks the next token. `logits` is modified (penalties). Greedy never consumes a random number, so a greedy row
  * and a sampled row can share code paths without shifting each other's streams.
  */
-export function sampleToken(logits: Float32Array, history: TokenHistory, s: SamplingSettings, rng: Prng): number {
+export function sampleToken(logits: Float32Array, history: TokenHistory, s: SamplingSettings, rng: Pick<Prng, 'next'>): number {
   applyPenalties(logits, history, s);
   if (s.temperature <= 0) return argmax(logits);
   const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);

@@ -33,11 +33,39 @@ export interface StepInput {
   capture?: number[];
 }
 
+/**
+ * A step's logits left on the GPU (`StepOptions.logitsOnGpu`): ORT's output buffer, [rows, positions, vocab] of
+ * `type`, with the element offset of row 0's last position and the elements between rows. Valid until `dispose()`,
+ * which hands the buffer back to ORT; call it once the commands reading it are submitted.
+ */
+export interface GpuLogits {
+  buffer: GPUBuffer;
+  type: 'float32' | 'float16';
+  offset: number;
+  rowStride: number;
+  dispose(): void;
+}
+
+export interface StepOptions {
+  /**
+   * Leave the logits in ORT's GPU buffer (`StepOutput.gpuLogits`) instead of reading them back. Honoured only when
+   * the session keeps its outputs on the GPU (`onGpu`); otherwise the logits are read back as usual.
+   */
+  logitsOnGpu?: boolean;
+}
+
 export interface StepOutput {
   /** Logits at the last position of each row, [rows * vocab]. */
   lastLogits: Float32Array;
   /** Captured residual per layer: [rows, positions, hidden], on the GPU when the session is on WebGPU. */
   captures: Map<number, Tensor>;
+}
+
+/** A step run with `StepOptions`: exactly one of `lastLogits` (read back) and `gpuLogits` (left on the GPU) is set. */
+export interface StepOutputWithOptions extends Omit<StepOutput, 'lastLogits'> {
+  lastLogits?: Float32Array;
+  /** The logits where ORT left them, when asked for with `logitsOnGpu` and the session is on WebGPU. */
+  gpuLogits?: GpuLogits;
 }
 
 export interface DecoderShape {
@@ -101,8 +129,15 @@ export class DecoderSession {
     this.pastLength = 0;
   }
 
+  /** ORT's GPUDevice when the session runs on WebGPU and it is known (our kernels bind ORT's buffers on it). */
+  get gpuDevice(): GPUDevice | undefined {
+    return this.device;
+  }
+
   /** Runs one step on top of the cached prefix; with `useCache` false the cache is ignored and not updated. */
-  async step(input: StepInput, useCache = true): Promise<StepOutput> {
+  step(input: StepInput, useCache?: boolean): Promise<StepOutput>;
+  step(input: StepInput, useCache: boolean, options: StepOptions): Promise<StepOutputWithOptions>;
+  async step(input: StepInput, useCache = true, options: StepOptions = {}): Promise<StepOutputWithOptions> {
     const rows = input.ids.length;
     const positions = input.ids[0].length;
     const past = useCache ? this.pastLength : 0;
@@ -133,8 +168,22 @@ export class DecoderSession {
     const fetches = ['logits', ...presents, ...(input.capture ?? []).map(captureName)];
     const out = await this.session.run(feeds, fetches);
     const logits = out.logits;
-    const lastLogits = await lastPosition(logits, rows, this.shape.vocab);
-    logits.dispose();
+    let lastLogits: Float32Array | undefined;
+    let gpuLogits: GpuLogits | undefined;
+    if (options.logitsOnGpu && logits.location === 'gpu-buffer') {
+      const positions = Number(logits.dims[1]);
+      const vocab = this.shape.vocab;
+      gpuLogits = {
+        buffer: logits.gpuBuffer as GPUBuffer,
+        type: logits.type === 'float16' ? 'float16' : 'float32',
+        offset: (positions - 1) * vocab,
+        rowStride: positions * vocab,
+        dispose: () => logits.dispose(),
+      };
+    } else {
+      lastLogits = await lastPosition(logits, rows, this.shape.vocab);
+      logits.dispose();
+    }
     if (useCache && this.hasCache) {
       for (const t of this.past.values()) t.dispose();
       this.pastNames.forEach((name, i) => this.past.set(name, out[presents[i]]));
@@ -144,7 +193,7 @@ export class DecoderSession {
     }
     const captures = new Map<number, Tensor>();
     for (const l of input.capture ?? []) captures.set(l, out[captureName(l)]);
-    return { lastLogits, captures };
+    return { lastLogits, gpuLogits, captures };
   }
 
   private feedSteering(feeds: Record<string, Tensor>, input: StepInput, rows: number): void {

@@ -1,5 +1,6 @@
-// Decode speed and prefill latency of our engine (plain, and capturing one layer's residual every step) against
-// transformers.js generate() on the same ONNX file, ORT build and device, measured in the same page and run.
+// Decode speed and prefill latency of our engine (plain, capturing one layer's residual every step, and choosing
+// tokens on the GPU instead of reading logits back) against transformers.js generate() on the same ONNX file, ORT
+// build and device, measured in the same page and run.
 export const name = 'engine vs transformers.js';
 
 const PROMPT = 'The old man looked out over the water and said';
@@ -12,14 +13,15 @@ export async function run({ page, model, log }) {
   const options = { onnxFile: model.onnxFile, prompt: PROMPT, captureLayer: -1, dtype: model.dtype };
   const rounds = Number(process.env.BENCH_RUNS ?? 3);
   const call = (fn, ...args) => page.evaluate(([f, a]) => window.harness.runtime[f](...a), [fn, args]);
-  log(`loading and warming up: engine, engine capturing layer ${layer}, transformers.js`);
+  log(`loading and warming up: engine, engine capturing layer ${layer}, engine sampling on the GPU, transformers.js`);
   const subjects = {
     plain: await call('benchOpen', 'engine', model.base, options),
     capture: await call('benchOpen', 'engine', model.base, { ...options, captureLayer: layer }),
+    gpuSampling: await call('benchOpen', 'engine', model.base, { ...options, sampleOnGpu: true }),
     tjs: await call('benchOpen', 'transformers', model.base, options),
   };
   // Interleaved rounds: on a shared machine the load drifts, and every configuration should see the same drift.
-  const runs = { plain: [], capture: [], tjs: [] };
+  const runs = { plain: [], capture: [], gpuSampling: [], tjs: [] };
   for (let round = 0; round < rounds; round++)
     for (const key of Object.keys(subjects)) {
       const r = await call('benchRun', subjects[key].id, newTokens);
@@ -35,6 +37,10 @@ export async function run({ page, model, log }) {
   const pick = (key) => ({ decodeTps: median(runs[key].map((r) => r.decodeTps)), prefillMs: median(runs[key].map((r) => r.prefillMs)) });
   const plain = { ...pick('plain'), device: subjects.plain.device, promptTokens: subjects.plain.promptTokens };
   const capture = pick('capture');
+  const gpuSampling = pick('gpuSampling');
+  // Greedy on the same session: choosing on the GPU must not change a token.
+  const c = runs.gpuSampling[0].ids;
+  const gpuSamplingMatch = a && c ? a.filter((id, i) => id === c[i]).length / Math.max(a.length, c.length) : NaN;
   const tjs = pick('tjs');
   const values = {
     device: plain.device,
@@ -43,15 +49,19 @@ export async function run({ page, model, log }) {
     prompt_tokens: plain.promptTokens,
     decode_tps_engine: plain.decodeTps,
     decode_tps_engine_capture: capture.decodeTps,
+    decode_tps_engine_gpu_sampling: gpuSampling.decodeTps,
     decode_tps_transformersjs: tjs.decodeTps,
     prefill_ms_engine: plain.prefillMs,
     prefill_ms_engine_capture: capture.prefillMs,
+    prefill_ms_engine_gpu_sampling: gpuSampling.prefillMs,
+    greedy_match_engine_gpu_sampling_vs_cpu: gpuSamplingMatch,
     prefill_ms_transformersjs: tjs.prefillMs,
     ratio_capture_vs_transformersjs: capture.decodeTps / tjs.decodeTps,
     ratio_engine_vs_transformersjs: plain.decodeTps / tjs.decodeTps,
     greedy_match_engine_vs_transformersjs: greedyMatch,
     // The same figures under the per-backend names of issue 13 (the WASM suite writes the `_wasm` ones).
     decode_tps_engine_webgpu: plain.decodeTps,
+    decode_tps_engine_gpu_sampling_webgpu: gpuSampling.decodeTps,
     decode_tps_transformersjs_webgpu: tjs.decodeTps,
   };
   return {
@@ -59,6 +69,7 @@ export async function run({ page, model, log }) {
     rows: [
       ['decode, engine (plain)', values.decode_tps_engine, 'tokens/s'],
       [`decode, engine (capture layer ${layer})`, values.decode_tps_engine_capture, 'tokens/s'],
+      ['decode, engine + GPU sampling', values.decode_tps_engine_gpu_sampling, 'tokens/s'],
       ['decode, transformers.js generate()', values.decode_tps_transformersjs, 'tokens/s'],
       ['prefill, engine (plain)', values.prefill_ms_engine, 'ms'],
       ['prefill, engine (capture)', values.prefill_ms_engine_capture, 'ms'],
