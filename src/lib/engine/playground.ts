@@ -332,6 +332,10 @@ export class InThreadPlaygroundEngine implements LabEngine {
         maxNewTokens: request.sampling.maxNewTokens + 1,
         sampling: request.sampling,
         seed: request.sampling.seed,
+        // On WebGPU the next token is chosen on the GPU (one id per row comes back, not the logits); it picks the
+        // CPU sampler's token (fixed-point masses, the same draw: tests/browser/engine/gpu-sampling.spec.ts). WASM
+        // and settings the kernel cannot run sample on the CPU.
+        sampleOnGpu: true,
         steering: steerMap,
         unsteeredIds,
         clamp: clampMap,
