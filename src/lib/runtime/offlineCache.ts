@@ -4,21 +4,20 @@
 // compile, and the q4 graph took 0.4–0.5 s through it against ~20 ms read directly (tests/bench/BENCHMARKS.md).
 
 /**
- * Whether this context is served by a service worker. A dedicated worker asks its own `navigator.serviceWorker`
- * (it is controlled by its page's worker); a context without the API (Node.js, an old browser) says no.
+ * Cache Storage names sw.js keeps model files under (`persona-playground-models-<VERSION>`; it deletes other
+ * versions' caches when it activates). Looked up by prefix so that a version bump there needs no change here.
  */
-function controlled(): boolean {
-  const container = (globalThis.navigator as { serviceWorker?: { controller?: unknown } } | undefined)?.serviceWorker;
-  return container?.controller != null;
-}
+export const MODEL_CACHE_PREFIX = 'persona-playground-models-';
 
 /**
- * The service worker's cached response for a model file at `url`, or undefined (not controlled, not a same-origin
- * `…/models/…` URL, not cached yet, or Cache Storage unavailable), in which case the caller fetches as usual. The
- * rule mirrors sw.js's `isModel`: only model files are cache-first there; pages and other files stay network-first.
+ * The service worker's cached response for a model file at `url`, or undefined (not a same-origin `…/models/…` URL,
+ * not cached, or Cache Storage unavailable), in which case the caller fetches as usual. The rule mirrors sw.js's
+ * `isModel`, cache-first there too; pages and other files stay network-first. The worker's model cache is looked up
+ * by name rather than asking whether a worker controls this context: the engine's dedicated worker is served by its
+ * page's service worker but does not see it (`navigator.serviceWorker?.controller` is unset there in Chromium).
  */
 export async function cachedModelFile(url: string): Promise<Response | undefined> {
-  if (typeof caches === 'undefined' || !controlled()) return undefined;
+  if (typeof caches === 'undefined') return undefined;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -27,8 +26,13 @@ export async function cachedModelFile(url: string): Promise<Response | undefined
   }
   if (parsed.origin !== globalThis.location?.origin || !parsed.pathname.includes('/models/')) return undefined;
   try {
-    return (await caches.match(parsed.href, { ignoreSearch: true, ignoreVary: true })) ?? undefined;
+    for (const name of await caches.keys()) {
+      if (!name.startsWith(MODEL_CACHE_PREFIX)) continue;
+      const hit = await (await caches.open(name)).match(parsed.href, { ignoreSearch: true, ignoreVary: true });
+      if (hit) return hit;
+    }
   } catch {
-    return undefined;
+    // No Cache Storage here (an opaque origin, storage blocked): fetch as usual.
   }
+  return undefined;
 }
