@@ -3,6 +3,7 @@
 // cache-first too. Pages and everything else: network-first with the cache as the fallback when offline.
 const VERSION = 'v1';
 const SHELL = `persona-playground-shell-${VERSION}`;
+// src/lib/runtime/offlineCache.ts reads model files straight from this cache, finding it by its name's prefix.
 const MODELS = `persona-playground-models-${VERSION}`;
 const scopeUrl = new URL(self.registration.scope);
 // The page (its views are chosen by the query: `?embed` is the widget) and the forwarder that keeps old embed links

@@ -3,6 +3,7 @@
 import { TensorProto_DataLocation } from 'onnx-buf';
 import { parseModel, type ModelProto } from '../graph';
 import { DownloadError, MissingFileError } from './errors';
+import { cachedModelFile } from './offlineCache';
 
 export type ByteProgress = (file: string, loaded: number, total: number | undefined) => void;
 
@@ -27,8 +28,9 @@ export async function fetchBytes(
   options: { htmlIsMissing?: boolean } = {},
 ): Promise<Uint8Array> {
   let response: Response;
+  const cached = await cachedModelFile(url);
   try {
-    response = await fetch(url, { signal });
+    response = cached ?? (await fetch(url, { signal }));
   } catch (e) {
     throw new DownloadError(url, (e as Error).message);
   }
@@ -40,6 +42,17 @@ export async function fetchBytes(
   if (!response.ok) throw new DownloadError(url, `HTTP ${response.status}`);
   const header = Number(response.headers.get('Content-Length'));
   const total = Number.isFinite(header) && header > 0 ? header : undefined;
+  if (cached) {
+    // Already on this machine: read in one piece, one progress report.
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await cached.arrayBuffer());
+    } catch (e) {
+      throw new DownloadError(url, `the cached copy could not be read (${(e as Error).message})`);
+    }
+    onProgress?.(url, bytes.byteLength, bytes.byteLength);
+    return bytes;
+  }
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

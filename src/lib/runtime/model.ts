@@ -88,6 +88,15 @@ export class LanguageModel {
       progress({ stage: 'download', message: `Downloading ${file.split('/').pop()}`, loaded, total });
     const wanted = options.backend ?? 'auto';
     void primeOrt();
+    // The folder's files do not depend on the backend: they download while the adapter is probed (and, when asked
+    // for, a device is opened). The graph the backend would try first is the same on both (see onnxCandidates).
+    const texts = Promise.all([
+      ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
+      ...['chat_template.jinja', 'generation_config.json'].map((f) => fetchOptionalText(resolveUrl(baseUrl, f))),
+    ]);
+    texts.catch(() => undefined); // awaited below
+    const onnxFiles = (b: Backend) => (options.onnxFile ? [options.onnxFile] : onnxCandidates(b));
+    const firstOnnx = startOnnx(baseUrl, onnxFiles(wanted === 'webgpu' ? 'webgpu' : 'wasm'), bytes);
     let gpuReason: string | undefined;
     // 'auto' looks at the adapter (no device yet) to decide; see backend-choice.ts.
     let verdict: AdapterVerdict | undefined;
@@ -117,12 +126,9 @@ export class LanguageModel {
     let device: DeviceInfo =
       gpu && 'device' in gpu ? { ...gpu.info, why: gpuWhy } : cpuDevice(gpuReason ?? 'WASM was requested.');
     try {
-      const onnx = fetchFirstOnnx(baseUrl, options.onnxFile ? [options.onnxFile] : onnxCandidates(backend), bytes);
+      const onnx = fetchFirstOnnx(baseUrl, onnxFiles(backend), bytes, firstOnnx);
       onnx.catch(() => undefined); // awaited below; a config/tokenizer error may be reported first
-      const [configJson, tokenizerJson, tokenizerConfig, chatTemplateFile, generationConfig] = await Promise.all([
-        ...['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => fetchJson(resolveUrl(baseUrl, f))),
-        ...['chat_template.jinja', 'generation_config.json'].map((f) => fetchOptionalText(resolveUrl(baseUrl, f))),
-      ]);
+      const [configJson, tokenizerJson, tokenizerConfig, chatTemplateFile, generationConfig] = await texts;
       const config = withGenerationConfig(readConfig(configJson as Record<string, unknown>), generationConfig as string | undefined);
       progress({ stage: 'tokenizer', message: 'Loading tokenizer' });
       const tokenizer = new TextTokenizer(tokenizerJson as object, tokenizerConfig as object, chatTemplateFile as string | undefined);
@@ -381,13 +387,31 @@ function cpuDevice(fallbackReason: string): DeviceInfo {
   return { backend: 'wasm', fallbackReason, threads: wasmThreads() };
 }
 
+/** A download of the first graph file a folder is tried for, started before the list is final. */
+interface StartedOnnx {
+  /** The list's first file, and whether it was the only one (which decides how an HTML page is taken). */
+  file: string;
+  only: boolean;
+  result: Promise<ModelFiles>;
+}
+
+/** Starts fetching `files[0]` exactly as `fetchFirstOnnx(baseUrl, files, …)` would. */
+function startOnnx(baseUrl: string, files: string[], onProgress: ByteProgress): StartedOnnx {
+  const only = files.length === 1;
+  const result = only ? fetchOnnx(baseUrl, files[0], onProgress) : fetchOnnx(baseUrl, files[0], onProgress, { htmlIsMissing: true });
+  result.catch(() => undefined); // consumed (or dropped) by fetchFirstOnnx
+  return { file: files[0], only, result };
+}
+
 /**
  * The first of `files` that the folder has (a 404 or an HTML fallback page means it has not). Optimum's merged
  * decoder is refused from the response headers, without downloading it. With none of them, onnx/model.onnx is
- * fetched once more so the error is the one a user expects for that file.
+ * fetched once more so the error is the one a user expects for that file. `started` is a download of the first file
+ * begun earlier; it is used when the list still starts with that file the same way, else left unused.
  */
-async function fetchFirstOnnx(baseUrl: string, files: string[], onProgress: ByteProgress): Promise<ModelFiles> {
-  if (files.length === 1) return fetchOnnx(baseUrl, files[0], onProgress);
+async function fetchFirstOnnx(baseUrl: string, files: string[], onProgress: ByteProgress, started?: StartedOnnx): Promise<ModelFiles> {
+  const reuse = started && started.file === files[0] && started.only === (files.length === 1) ? started.result : undefined;
+  if (files.length === 1) return reuse ?? fetchOnnx(baseUrl, files[0], onProgress);
   for (const file of files) {
     if (file.endsWith('/decoder_model_merged.onnx')) {
       const response = await fetch(resolveUrl(baseUrl, file)).catch(() => undefined);
@@ -396,7 +420,7 @@ async function fetchFirstOnnx(baseUrl: string, files: string[], onProgress: Byte
       continue;
     }
     try {
-      return await fetchOnnx(baseUrl, file, onProgress, { htmlIsMissing: true });
+      return await ((file === files[0] ? reuse : undefined) ?? fetchOnnx(baseUrl, file, onProgress, { htmlIsMissing: true }));
     } catch (e) {
       if (!(e instanceof MissingFileError)) throw e;
     }

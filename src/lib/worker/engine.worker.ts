@@ -5,6 +5,7 @@ import type { PlaygroundEngine } from '../engine/api';
 import { serveEngine } from './server';
 import type { Port } from './protocol';
 import { installLocalFolderFetch } from '../runtime/localFolder';
+import { primeOrt } from '../runtime/ort';
 
 // Folders opened from disk: the page hands their files over with each load (server.ts registers them here).
 installLocalFolderFetch();
@@ -28,7 +29,9 @@ async function createEngine(): Promise<PlaygroundEngine> {
   });
 }
 
-// Created at boot, not on the first message: the engine starts ORT's WebAssembly runtime while the page renders.
+// Every engine needs ORT's WebAssembly runtime: it starts before the engine's own (larger) chunk has loaded.
+void primeOrt();
+// Created at boot, not on the first message, so the engine is ready by the time the page asks.
 const engine = createEngine();
 engine.catch(() => undefined);
 serveEngine(self as unknown as Port, () => engine);
