@@ -4,7 +4,7 @@ import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src
 import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
-import { SaeGpu, TopKPass, topkSegments } from '../../src/lib/gpu/sae';
+import { SaeGpu, TopKPass, topkSegments, type TopKScan } from '../../src/lib/gpu/sae';
 import { fetchSae, readSaeFolder } from '../../src/lib/sae/remote';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
 import { gemmaScopeFiles, memoryFolder, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, saeLensWeights, sparsifyFiles } from '../unit/sae/fixtures';
@@ -266,6 +266,10 @@ export interface TopKCase {
   /** Workgroups the pass aims for: 1 gives one workgroup per row, more slices each row (see topkSegments). */
   targetWorkgroups: number;
   seed?: number;
+  /** The bin selection to build; the device's default (subgroups where offered) when absent. */
+  scan?: TopKScan;
+  /** Invocations per workgroup; the pass's default (64 on SwiftShader) when absent. */
+  workgroupSize?: number;
 }
 
 /**
@@ -283,7 +287,8 @@ async function topkCase(c: TopKCase) {
   const indices = f('indices', c.rows * c.k);
   const topValues = f('topValues', c.rows * c.k);
   const scratch = f('scratch', c.rows * c.k);
-  const pass = new TopKPass(gpu, { targetWorkgroups: c.targetWorkgroups });
+  const pass = new TopKPass(gpu, { targetWorkgroups: c.targetWorkgroups, scan: c.scan, workgroupSize: c.workgroupSize });
+  const scan = pass.scan;
   const encoder = gpu.createCommandEncoder({ label: 'harness.topk' });
   pass.run(encoder, { rows: c.rows, width: c.width, k: c.k, values, indices, topValues, scratch, mask: c.mask });
   gpu.queue.submit([encoder.finish()]);
@@ -316,11 +321,32 @@ async function topkCase(c: TopKCase) {
     const inside = ref.values.subarray(r * c.k, (r + 1) * c.k).filter((v) => v === kth).length;
     tiesOutside += x.subarray(r * c.width, (r + 1) * c.width).filter((v) => v === kth).length - inside;
   }
-  return { ...topkSegments(c.rows, c.width, c.k, c.targetWorkgroups), indexMismatches, valueDiff, maskMismatches, tiesOutside };
+  return { ...topkSegments(c.rows, c.width, c.k, c.targetWorkgroups), scan, indexMismatches, valueDiff, maskMismatches, tiesOutside };
+}
+
+/**
+ * What the harness device offers for the top-k's subgroup scan: the adapter's feature and subgroup sizes, whether
+ * the device was created with the feature, and the scan a TopKPass builds by default on it.
+ */
+async function topkScanInfo() {
+  const gpu = await device();
+  const info = (gpu as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const adapter = await navigator.gpu.requestAdapter();
+  const pass = new TopKPass(gpu);
+  const scan = pass.scan;
+  pass.destroy();
+  return {
+    architecture: info?.architecture ?? '',
+    adapterHasSubgroups: adapter?.features.has('subgroups') ?? false,
+    deviceHasSubgroups: gpu.features.has('subgroups'),
+    subgroupMinSize: info?.subgroupMinSize ?? 0,
+    subgroupMaxSize: info?.subgroupMaxSize ?? 0,
+    scan,
+  };
 }
 
 window.harness ??= {};
-window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase };
+window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase, topkScanInfo };
 export {};
 
 // --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---
