@@ -519,6 +519,33 @@ async function benchRandomKernels(o: { dIn?: number; dSae?: number; k?: number; 
 }
 
 /**
+ * The top-k pass alone on one row (24,576 latents, k 32 by default: a decode step of a GPT-2-small-sized TopK SAE)
+ * with each bin selection the device can build, in the pass's default launch shape (slices + merge on a GPU) and in
+ * one workgroup (where the serial walk weighed most: 0.09 ms on an H200, issue 13). Values are continuous, so each
+ * repetition sees the same row (no mask: masking in place would turn the next repetition's row into ties).
+ */
+async function benchTopK(o: { width?: number; k?: number; reps?: number } = {}) {
+  const gpu = await device();
+  const width = o.width ?? 24576;
+  const k = o.k ?? 32;
+  const reps = o.reps ?? 50;
+  const values = uploadBuffer(gpu, 'bench.topk.values', randomArray(width, rng(3), 1));
+  const f = (name: string) => createStorageBuffer(gpu, `bench.topk.${name}`, k * 4);
+  const io = { rows: 1, width, k, values, indices: f('indices'), topValues: f('topValues'), scratch: f('scratch') };
+  const scans: TopKScan[] = gpu.features.has('subgroups') ? ['serial', 'shared', 'subgroups'] : ['serial', 'shared'];
+  const key = { serial: 'serial', shared: 'shared_scan', subgroups: 'subgroups' } as const;
+  const out: Record<string, number> = { topk_width: width, topk_k: k };
+  for (const scan of scans)
+    for (const [shape, targetWorkgroups] of [['', undefined], ['_one_workgroup', 1]] as const) {
+      const pass = new TopKPass(gpu, { scan, targetWorkgroups });
+      out[`topk${shape}_ms_${key[scan]}`] = await timeGpu(gpu, (e) => pass.run(e, io), reps);
+      pass.destroy();
+    }
+  for (const b of [values, io.indices, io.topValues, io.scratch]) b.destroy();
+  return out;
+}
+
+/**
  * SAE kernel and engine figures for `npm run bench`: encode of one token vs a copy kernel moving W_enc's bytes,
  * a 256-token prompt encode, and decode speed with capture + per-token SAE top-k + one persona (steering and
  * monitor) against the same engine with interpretability off.
@@ -559,6 +586,7 @@ async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string;
 
 (window.harness.sae as Record<string, unknown>).benchSae = benchSae;
 (window.harness.sae as Record<string, unknown>).benchRandomKernels = benchRandomKernels;
+(window.harness.sae as Record<string, unknown>).benchTopK = benchTopK;
 
 /**
  * A model folder at real size (models/recipe/gpt2_small.py) through the playground engine on one backend: load time,
