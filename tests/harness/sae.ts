@@ -4,7 +4,7 @@ import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src
 import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
-import { SaeGpu, TopKPass, topkSegments } from '../../src/lib/gpu/sae';
+import { SaeGpu, TopKPass, topkSegments, type TopKScan } from '../../src/lib/gpu/sae';
 import { fetchSae, readSaeFolder } from '../../src/lib/sae/remote';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
 import { gemmaScopeFiles, memoryFolder, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, saeLensWeights, sparsifyFiles } from '../unit/sae/fixtures';
@@ -266,6 +266,10 @@ export interface TopKCase {
   /** Workgroups the pass aims for: 1 gives one workgroup per row, more slices each row (see topkSegments). */
   targetWorkgroups: number;
   seed?: number;
+  /** The bin selection to build; the device's default (subgroups where offered) when absent. */
+  scan?: TopKScan;
+  /** Invocations per workgroup; the pass's default (64 on SwiftShader) when absent. */
+  workgroupSize?: number;
 }
 
 /**
@@ -283,7 +287,8 @@ async function topkCase(c: TopKCase) {
   const indices = f('indices', c.rows * c.k);
   const topValues = f('topValues', c.rows * c.k);
   const scratch = f('scratch', c.rows * c.k);
-  const pass = new TopKPass(gpu, { targetWorkgroups: c.targetWorkgroups });
+  const pass = new TopKPass(gpu, { targetWorkgroups: c.targetWorkgroups, scan: c.scan, workgroupSize: c.workgroupSize });
+  const scan = pass.scan;
   const encoder = gpu.createCommandEncoder({ label: 'harness.topk' });
   pass.run(encoder, { rows: c.rows, width: c.width, k: c.k, values, indices, topValues, scratch, mask: c.mask });
   gpu.queue.submit([encoder.finish()]);
@@ -316,11 +321,32 @@ async function topkCase(c: TopKCase) {
     const inside = ref.values.subarray(r * c.k, (r + 1) * c.k).filter((v) => v === kth).length;
     tiesOutside += x.subarray(r * c.width, (r + 1) * c.width).filter((v) => v === kth).length - inside;
   }
-  return { ...topkSegments(c.rows, c.width, c.k, c.targetWorkgroups), indexMismatches, valueDiff, maskMismatches, tiesOutside };
+  return { ...topkSegments(c.rows, c.width, c.k, c.targetWorkgroups), scan, indexMismatches, valueDiff, maskMismatches, tiesOutside };
+}
+
+/**
+ * What the harness device offers for the top-k's subgroup scan: the adapter's feature and subgroup sizes, whether
+ * the device was created with the feature, and the scan a TopKPass builds by default on it.
+ */
+async function topkScanInfo() {
+  const gpu = await device();
+  const info = (gpu as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const adapter = await navigator.gpu.requestAdapter();
+  const pass = new TopKPass(gpu);
+  const scan = pass.scan;
+  pass.destroy();
+  return {
+    architecture: info?.architecture ?? '',
+    adapterHasSubgroups: adapter?.features.has('subgroups') ?? false,
+    deviceHasSubgroups: gpu.features.has('subgroups'),
+    subgroupMinSize: info?.subgroupMinSize ?? 0,
+    subgroupMaxSize: info?.subgroupMaxSize ?? 0,
+    scan,
+  };
 }
 
 window.harness ??= {};
-window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase };
+window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase, topkScanInfo };
 export {};
 
 // --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---
@@ -493,6 +519,33 @@ async function benchRandomKernels(o: { dIn?: number; dSae?: number; k?: number; 
 }
 
 /**
+ * The top-k pass alone on one row (24,576 latents, k 32 by default: a decode step of a GPT-2-small-sized TopK SAE)
+ * with each bin selection the device can build, in the pass's default launch shape (slices + merge on a GPU) and in
+ * one workgroup (where the serial walk weighed most: 0.09 ms on an H200, issue 13). Values are continuous, so each
+ * repetition sees the same row (no mask: masking in place would turn the next repetition's row into ties).
+ */
+async function benchTopK(o: { width?: number; k?: number; reps?: number } = {}) {
+  const gpu = await device();
+  const width = o.width ?? 24576;
+  const k = o.k ?? 32;
+  const reps = o.reps ?? 50;
+  const values = uploadBuffer(gpu, 'bench.topk.values', randomArray(width, rng(3), 1));
+  const f = (name: string) => createStorageBuffer(gpu, `bench.topk.${name}`, k * 4);
+  const io = { rows: 1, width, k, values, indices: f('indices'), topValues: f('topValues'), scratch: f('scratch') };
+  const scans: TopKScan[] = gpu.features.has('subgroups') ? ['serial', 'shared', 'subgroups'] : ['serial', 'shared'];
+  const key = { serial: 'serial', shared: 'shared_scan', subgroups: 'subgroups' } as const;
+  const out: Record<string, number> = { topk_width: width, topk_k: k };
+  for (const scan of scans)
+    for (const [shape, targetWorkgroups] of [['', undefined], ['_one_workgroup', 1]] as const) {
+      const pass = new TopKPass(gpu, { scan, targetWorkgroups });
+      out[`topk${shape}_ms_${key[scan]}`] = await timeGpu(gpu, (e) => pass.run(e, io), reps);
+      pass.destroy();
+    }
+  for (const b of [values, io.indices, io.topValues, io.scratch]) b.destroy();
+  return out;
+}
+
+/**
  * SAE kernel and engine figures for `npm run bench`: encode of one token vs a copy kernel moving W_enc's bytes,
  * a 256-token prompt encode, and decode speed with capture + per-token SAE top-k + one persona (steering and
  * monitor) against the same engine with interpretability off.
@@ -533,6 +586,7 @@ async function benchSae(o: { modelUrl: string; saeUrl: string; onnxFile: string;
 
 (window.harness.sae as Record<string, unknown>).benchSae = benchSae;
 (window.harness.sae as Record<string, unknown>).benchRandomKernels = benchRandomKernels;
+(window.harness.sae as Record<string, unknown>).benchTopK = benchTopK;
 
 /**
  * A model folder at real size (models/recipe/gpt2_small.py) through the playground engine on one backend: load time,

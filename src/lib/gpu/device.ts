@@ -9,8 +9,8 @@ export async function requestGpuDevice(label = 'playground.device'): Promise<GPU
   const want: (keyof GPUSupportedLimits)[] = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage'];
   const requiredLimits: Record<string, number> = {};
   for (const key of want) requiredLimits[key] = adapter.limits[key] as number;
-  const requiredFeatures: GPUFeatureName[] = [];
-  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // As the app's device does (runtime/device.ts): kernels such as the top-k's subgroup scan use what is offered.
+  const requiredFeatures = (['subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   return adapter.requestDevice({ label, requiredLimits, requiredFeatures });
 }
 

@@ -63,9 +63,15 @@ test.describe('SAE kernels vs TypeScript reference', () => {
     ['a last slice shorter than k (401, k 100, 5 levels, mask)', { rows: 1, width: 401, k: 100, levels: 5, mask: true, targetWorkgroups: 64 }, 2],
     ['one workgroup per row: 5 rows of 333, 4 levels, k 8, mask', { rows: 5, width: 333, k: 8, levels: 4, mask: true, targetWorkgroups: 1 }, 1],
   ];
-  for (const [name, c, segments] of topkCases) {
+  // Each case with the subgroup scan and the workgroup-memory scan (both on this device: SwiftShader offers subgroups,
+  // of size 4), and the serial baseline on the one-workgroup and the 24,576-latent cases.
+  const scanRuns = topkCases.flatMap(([name, c, segments], i) =>
+    ['subgroups', 'shared', ...(i === 0 || i === 4 ? ['serial'] : [])].map((scan): [string, Record<string, unknown>, number] => [`${name} [${scan} scan]`, { ...c, scan }, segments]),
+  );
+  for (const [name, c, segments] of scanRuns) {
     test(`top-k pass equals the reference: ${name}`, async ({ page }) => {
       const r = await page.evaluate((c) => (window as any).harness.sae.topkCase(c), c);
+      expect(r.scan).toBe(c.scan);
       expect(r.segments).toBe(segments);
       expect(r.indexMismatches).toBe(0);
       expect(r.valueDiff).toBe(0);
@@ -74,6 +80,31 @@ test.describe('SAE kernels vs TypeScript reference', () => {
       if ((c.levels as number) > 0) expect(r.tiesOutside).toBeGreaterThan(0);
     });
   }
+
+  // Workgroup sizes that leave bins without an owner (50 invocations × 6 bins) and a partial last subgroup (50 = 12 × 4
+  // + 2 on SwiftShader), or give each invocation one bin (256), for both parallel scans.
+  for (const workgroupSize of [50, 256])
+    for (const scan of ['subgroups', 'shared'])
+      test(`top-k pass equals the reference with ${workgroupSize} invocations per workgroup [${scan} scan]`, async ({ page }) => {
+        const c = { rows: 4, width: 777, k: 9, levels: 5, mask: true, targetWorkgroups: 1, scan, workgroupSize };
+        const r = await page.evaluate((c) => (window as any).harness.sae.topkCase(c), c);
+        expect(r.scan).toBe(scan);
+        expect(r.indexMismatches).toBe(0);
+        expect(r.valueDiff).toBe(0);
+        expect(r.maskMismatches).toBe(0);
+        expect(r.tiesOutside).toBeGreaterThan(0);
+      });
+
+  test('the top-k pass builds the subgroup scan where the device has subgroups (SwiftShader does, size 4)', async ({ page }) => {
+    const r = await page.evaluate(() => (window as any).harness.sae.topkScanInfo());
+    // The harness device asks for the feature whenever the adapter offers it, and the pass then uses it by default.
+    expect(r.deviceHasSubgroups).toBe(r.adapterHasSubgroups);
+    expect(r.scan).toBe(r.deviceHasSubgroups ? 'subgroups' : 'shared');
+    if (r.architecture === 'swiftshader') {
+      expect(r.scan).toBe('subgroups');
+      expect([r.subgroupMinSize, r.subgroupMaxSize]).toEqual([4, 4]);
+    }
+  });
 
   test('SAELens scaling factors (norm factor, per-latent finetuning factor) on the GPU kernels and the reference', async ({ page }) => {
     const r = await page.evaluate(() => (window as any).harness.sae.scalingFactorsCase());

@@ -1,5 +1,6 @@
 // Launch shapes of the SAE kernels (src/lib/gpu/sae/passes.ts): how many workgroups the one-token encode's split-K and
-// the top-k's slices use for a given target, and the invariants the two-stage top-k relies on. The kernels' results
+// the top-k's slices use for a given target, the invariants the two-stage top-k relies on, and which bin selection
+// the top-k module is built with. The kernels' results
 // are compared with the TypeScript reference in the browser (tests/browser/engine/sae-kernels.spec.ts).
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -57,5 +58,32 @@ describe('one-token encode split-K (encodeTokenSplits)', () => {
 
   it('never splits below 32 inputs per split', () => {
     expect(passes.encodeTokenSplits(4, 70, 2048)).toBe(3);
+  });
+});
+
+describe('top-k bin selection (topkScanFor, topkModuleCode)', () => {
+  it('subgroups where the device has the feature, the workgroup-memory scan where it does not', () => {
+    expect(passes.topkScanFor(new Set(['subgroups', 'timestamp-query']))).toBe('subgroups');
+    expect(passes.topkScanFor(new Set(['shader-f16']))).toBe('shared');
+    expect(passes.topkScanFor(new Set())).toBe('shared');
+  });
+
+  it('a requested scan overrides the choice, except subgroups on a device without them (a typed error saying what to ask for)', () => {
+    expect(passes.topkScanFor(new Set(['subgroups']), 'shared')).toBe('shared');
+    expect(passes.topkScanFor(new Set(['subgroups']), 'serial')).toBe('serial');
+    expect(passes.topkScanFor(new Set(), 'serial')).toBe('serial');
+    expect(() => passes.topkScanFor(new Set(), 'subgroups')).toThrow(/'subgroups' feature.*'shared'/);
+  });
+
+  it('only the subgroup module says `enable subgroups;`, before any declaration; each module defines selectBin once', () => {
+    for (const scan of ['subgroups', 'shared', 'serial'] as const) {
+      const code = passes.topkModuleCode(scan);
+      const enables = code.split('\n').filter((line) => line.startsWith('enable '));
+      expect(enables, scan).toEqual(scan === 'subgroups' ? ['enable subgroups;'] : []);
+      const firstDeclaration = code.search(/^(var|fn|struct|override|const|@)/m);
+      if (enables.length) expect(code.indexOf('enable subgroups;'), scan).toBeLessThan(firstDeclaration);
+      expect(code.match(/^fn selectBin\(/gm), scan).toHaveLength(1);
+      expect(code.match(/^fn scanInit\(/gm), scan).toHaveLength(1);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // and records its dispatches into a caller's command encoder with `run(encoder, ...)`.
 import type { SaeConfig } from '../../sae/types';
 import { createStorageBuffer } from '../device';
+import { GpuKernelError } from '../errors';
 import { Kernel } from '../kernel';
 import { u32s, UniformPool } from '../uniforms';
 import decodeWgsl from './decode.wgsl?raw';
@@ -13,6 +14,9 @@ import prepareInputWgsl from './prepareInput.wgsl?raw';
 import reconstructionErrorWgsl from './reconstructionError.wgsl?raw';
 import steerComposeWgsl from './steerCompose.wgsl?raw';
 import topkWgsl from './topk.wgsl?raw';
+import topkScanSerialWgsl from './topkScanSerial.wgsl?raw';
+import topkScanSharedWgsl from './topkScanShared.wgsl?raw';
+import topkScanSubgroupsWgsl from './topkScanSubgroups.wgsl?raw';
 import type { SaeGpuWeights } from './weights';
 
 const NORM_CODES = { none: 0, constant_norm_rescale: 1, layer_norm: 2, expected_average_only_in: 3 } as const;
@@ -166,6 +170,31 @@ export function topkSegments(rows: number, width: number, k: number, targetWorkg
 }
 
 /**
+ * How the top-k kernel finds, after each radix byte-pass, the bin where the count from the top reaches the number
+ * still to choose: `subgroups` (subgroup scans, topkScanSubgroups.wgsl), `shared` (a scan in workgroup memory,
+ * topkScanShared.wgsl), or `serial` (one invocation walks the bins, topkScanSerial.wgsl: the baseline benchmarks
+ * compare against).
+ */
+export type TopKScan = 'subgroups' | 'shared' | 'serial';
+
+const TOPK_SCAN_WGSL: Record<TopKScan, string> = { subgroups: topkScanSubgroupsWgsl, shared: topkScanSharedWgsl, serial: topkScanSerialWgsl };
+
+/**
+ * The scan a top-k pass uses on a device with `features`: `requested` if the device can run it, else subgroups where
+ * the device has the feature and the workgroup-memory scan where it does not.
+ */
+export function topkScanFor(features: { has(name: string): boolean }, requested?: TopKScan): TopKScan {
+  if (requested === 'subgroups' && !features.has('subgroups'))
+    throw new GpuKernelError("Top-k scan 'subgroups' needs a device created with the 'subgroups' feature; this device lacks it (ask for 'shared' instead).");
+  return requested ?? (features.has('subgroups') ? 'subgroups' : 'shared');
+}
+
+/** topk.wgsl's module: the scan part first (a `enable` directive must precede every declaration), then the kernel. */
+export function topkModuleCode(scan: TopKScan): string {
+  return `${TOPK_SCAN_WGSL[scan]}\n${topkWgsl}`;
+}
+
+/**
  * Top-k per row (topk.wgsl): one workgroup per row, or slices of a row in parallel and a merge of their candidates
  * (see `topkSegments`), with the same result either way. With `mask`, the entries outside each row's top k are zeroed
  * in place (by the one-workgroup kernel itself, or by its `maskOutsideTopK` entry point after a merge).
@@ -176,13 +205,18 @@ export class TopKPass {
   private uniforms: UniformPool;
   private workgroupSize: number;
   private targetWorkgroups: number;
+  /** The bin selection this pass's kernels were built with (see `topkScanFor`). */
+  readonly scan: TopKScan;
+  private code: string;
   private candidates: { floats: number; indices: GPUBuffer; values: GPUBuffer; chosen: GPUBuffer } | null = null;
   /** Bound as `inIndices` where a dispatch does not read it (one-stage and stage 1). */
   private none: GPUBuffer;
   constructor(
     private device: GPUDevice,
-    options: { workgroupSize?: number; targetWorkgroups?: number } = {},
+    options: { workgroupSize?: number; targetWorkgroups?: number; scan?: TopKScan } = {},
   ) {
+    this.scan = topkScanFor(device.features, options.scan);
+    this.code = topkModuleCode(this.scan);
     this.uniforms = new UniformPool(device, 'SaeTopK');
     this.targetWorkgroups = options.targetWorkgroups ?? defaultTargetWorkgroups(device);
     // On a CPU rasteriser every invocation pays for every barrier: fewer, busier threads win there.
@@ -193,7 +227,11 @@ export class TopKPass {
   private kernel(mask: boolean): Kernel {
     let k = this.kernels.get(mask);
     if (!k) {
-      k = new Kernel(this.device, { label: mask ? 'SaeTopK.mask' : 'SaeTopK', code: topkWgsl, constants: { MASK: mask ? 1 : 0, WG: this.workgroupSize } });
+      k = new Kernel(this.device, {
+        label: `SaeTopK.${this.scan}${mask ? '.mask' : ''}`,
+        code: this.code,
+        constants: { MASK: mask ? 1 : 0, WG: this.workgroupSize },
+      });
       this.kernels.set(mask, k);
     }
     return k;
@@ -232,7 +270,7 @@ export class TopKPass {
     const u2 = this.uniforms.get(`${slot}.merge`, [rows, candidates, k, candidates, 1, 1], u32s(6));
     kernel.dispatch(encoder, kernel.bind('merge', [u2, c.values, io.indices, io.topValues, io.scratch, c.indices]), rows);
     if (io.mask) {
-      this.maskKernel ??= new Kernel(this.device, { label: 'SaeTopKMask', code: topkWgsl, entryPoint: 'maskOutsideTopK', constants: { WG: 256 } });
+      this.maskKernel ??= new Kernel(this.device, { label: 'SaeTopKMask', code: this.code, entryPoint: 'maskOutsideTopK', constants: { WG: 256 } });
       const u3 = this.uniforms.get(`${slot}.mask`, [rows, width, k, width, 1, 0], u32s(6));
       this.maskKernel.dispatch(encoder, this.maskKernel.bind('bind', [u3, io.values, io.indices, io.topValues]), Math.ceil(width / 256), rows);
     }

@@ -11,6 +11,13 @@
 // than k elements pads its output with (−FLT_MAX, index 0xffffffff), ordered after every other value.
 // With MASK (one workgroup per row only), unchosen entries are zeroed in place (TopK SAEs: the dense activation
 // becomes the masked one the decoder needs); the two-stage path masks afterwards with `maskOutsideTopK` below.
+//
+// After each byte-pass's histogram, the bin where the count from bin 255 downward reaches `remaining` is found by
+// `selectBin`, which this file does not define: the module is one of topkScanSubgroups.wgsl, topkScanShared.wgsl or
+// topkScanSerial.wgsl followed by this file (TopKPass in passes.ts picks by the device's `subgroups` feature; WGSL
+// has no preprocessor, and a module that says `enable subgroups;` does not compile on a device without it).
+// Each part provides `scanInit(lid)`, called once, and `selectBin(lid, rem) -> BinChoice`, called in uniform control
+// flow by every invocation, for which exactly one invocation returns `found`.
 override MASK: bool = false;
 // Threads per workgroup; the 256-bin histogram is cleared cooperatively, so any size works.
 override WG: u32 = 256u;
@@ -39,6 +46,38 @@ var<workgroup> valueThreshold: u32;
 var<workgroup> written: atomic<u32>;
 // Set when every element tied with the value threshold is taken: the index passes can be skipped.
 var<workgroup> allTiesTaken: u32;
+
+/** The bin d with suffix(d + 1) < rem ≤ suffix(d), where suffix(d) counts bins d..255; `above` is suffix(d + 1). */
+struct BinChoice {
+  found: bool,
+  bin: u32,
+  above: u32,
+}
+
+// The parallel selections give the invocation at scan position `pos` (a permutation of 0..WG−1) a block of BINS_PER
+// bins counted from bin 255 downward, so that a prefix sum over scan positions is a suffix sum over bins.
+const BINS: u32 = 256u;
+override BINS_PER: u32 = (BINS + WG - 1u) / WG;
+
+/** Histogram count of the bins in `pos`'s block. */
+fn blockCount(pos: u32) -> u32 {
+  var total = 0u;
+  for (var b = pos * BINS_PER; b < min(BINS, (pos + 1u) * BINS_PER); b++) { total += atomicLoad(&hist[BINS - 1u - b]); }
+  return total;
+}
+
+/** The bin of `pos`'s block where the count reaches `rem`, given `above`, the count of the bins above the block. */
+fn chooseInBlock(pos: u32, above: u32, rem: u32) -> BinChoice {
+  var choice = BinChoice(false, 0u, 0u);
+  var cum = above;
+  for (var b = pos * BINS_PER; b < min(BINS, (pos + 1u) * BINS_PER); b++) {
+    let d = BINS - 1u - b;
+    let c = atomicLoad(&hist[d]);
+    if (cum < rem && cum + c >= rem) { choice = BinChoice(true, d, cum); }
+    cum += c;
+  }
+  return choice;
+}
 
 /** Order-preserving map of f32 to u32 (larger float → larger key). */
 fn orderKey(v: f32) -> u32 {
@@ -75,15 +114,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     allTiesTaken = 0u;
     atomicStore(&written, 0u);
   }
+  scanInit(lid);
   workgroupBarrier();
   for (var step = 0u; step < 8u; step++) {
     if (workgroupUniformLoad(&allTiesTaken) != 0u) { break; }
     let shift = 24u - 8u * (step % 4u);
     for (var b = lid; b < 256u; b += WG) { atomicStore(&hist[b], 0u); }
     workgroupBarrier();
+    // Read before the histogram's barrier: the invocation that finds the bin writes them after it.
     let pre = prefix;
     let msk = mask;
     let thr = valueThreshold;
+    let rem = remaining;
     for (var j = lid; j < n; j += WG) {
       let vk = orderKey(values[base + j]);
       if (step < 4u) {
@@ -94,24 +136,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       }
     }
     workgroupBarrier();
-    if (lid == 0u) {
-      var cum = 0u;
-      for (var d = 255i; d >= 0i; d--) {
-        let c = atomicLoad(&hist[u32(d)]);
-        if (cum + c >= remaining) {
-          prefix = prefix | (u32(d) << shift);
-          mask = mask | (255u << shift);
-          remaining = remaining - cum;
-          if (step == 3u && c == remaining) { allTiesTaken = 1u; }
-          break;
-        }
-        cum += c;
-      }
+    let choice = selectBin(lid, rem);
+    if (choice.found) {
+      let left = rem - choice.above;
+      remaining = left;
       if (step == 3u) {
-        valueThreshold = prefix;
+        valueThreshold = pre | (choice.bin << shift);
+        if (atomicLoad(&hist[choice.bin]) == left) { allTiesTaken = 1u; }
         // Index threshold 0 takes every tie (indexKey(j) >= 0 always holds).
         prefix = 0u;
         mask = 0u;
+      } else {
+        prefix = pre | (choice.bin << shift);
+        mask = msk | (255u << shift);
       }
     }
     workgroupBarrier();
