@@ -3,7 +3,7 @@
 import { readBuffer, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
 import { GpuTokenSampler, sampleRowsReference, type RowDraw } from '../../src/lib/gpu/sampling';
 import { Prng } from '../../src/lib/runtime/prng';
-import { applyPenalties, TokenHistory, type SamplingSettings } from '../../src/lib/runtime/sampling';
+import { applyPenalties, keptDistribution, TokenHistory, type SamplingSettings } from '../../src/lib/runtime/sampling';
 import { f16BitsToFloat, floatToF16Bits } from '../../src/lib/sae';
 
 let devicePromise: Promise<GPUDevice> | null = null;
@@ -66,29 +66,19 @@ function cloneHistory(h: TokenHistory): TokenHistory {
 function boundaries(logits: Float32Array, history: TokenHistory, s: SamplingSettings) {
   const l = logits.slice();
   applyPenalties(l, history, s);
-  const order = Array.from(l.keys()).sort((a, b) => l[b] - l[a] || a - b);
-  const keep = s.topK > 0 ? Math.min(s.topK, order.length) : order.length;
-  const max = l[order[0]];
-  const probs = new Float64Array(keep);
+  const { order, probs, cut } = keptDistribution(l, s);
   let total = 0;
-  for (let i = 0; i < keep; i++) total += probs[i] = Math.exp((l[order[i]] - max) / s.temperature);
-  let cut = keep;
+  for (const p of probs) total += p;
+  // The top-p cut is ambiguous when a cumulative probability up to it lies within the tolerance of p.
   let cutAmbiguous = false;
   if (s.topP < 1) {
     let cumulative = 0;
-    for (let i = 0; i < keep; i++) {
-      cumulative += probs[i] / total;
-      if (Math.abs(cumulative - s.topP) <= BOUNDARY_TOLERANCE) cutAmbiguous = true;
-      if (cumulative >= s.topP) {
-        cut = i + 1;
-        break;
-      }
-    }
+    for (let i = 0; i < cut; i++) if (Math.abs((cumulative += probs[i] / total) - s.topP) <= BOUNDARY_TOLERANCE) cutAmbiguous = true;
   }
   const prefix = new Float64Array(cut);
   let mass = 0;
   for (let i = 0; i < cut; i++) prefix[i] = mass += probs[i];
-  return { prefix, mass, cutAmbiguous, finite: Number.isFinite(max) };
+  return { prefix, mass, cutAmbiguous, finite: Number.isFinite(l[order[0]]) };
 }
 
 /** True when u · mass lies within the tolerance of a cumulative boundary (binary search over the prefix sums). */

@@ -48,12 +48,13 @@ export function argmax(values: Float32Array): number {
 }
 
 /**
- * Picks the next token. `logits` is modified (penalties). Greedy never consumes a random number, so a greedy row
- * and a sampled row can share code paths without shifting each other's streams.
+ * The candidates a sampled (temperature > 0) choice draws from, for already penalised logits: ids in the CPU
+ * sampler's order (logit descending, ties to the lower id), their unnormalised probabilities exp((l − max) / T) in
+ * float64 for the top-k kept ones, and `cut`, how many of those top-p keeps (the smallest prefix whose cumulative
+ * probability reaches p). The draw walks `order[0..cut)` subtracting `probs`. Shared with the GPU sampler's tests,
+ * which locate the draw boundaries from it.
  */
-export function sampleToken(logits: Float32Array, history: TokenHistory, s: SamplingSettings, rng: Pick<Prng, 'next'>): number {
-  applyPenalties(logits, history, s);
-  if (s.temperature <= 0) return argmax(logits);
+export function keptDistribution(logits: Float32Array, s: SamplingSettings): { order: number[]; probs: Float64Array; cut: number } {
   const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
   const keep = s.topK > 0 ? Math.min(s.topK, order.length) : order.length;
   const max = logits[order[0]];
@@ -71,6 +72,17 @@ export function sampleToken(logits: Float32Array, history: TokenHistory, s: Samp
       }
     }
   }
+  return { order, probs, cut };
+}
+
+/**
+ * Picks the next token. `logits` is modified (penalties). Greedy never consumes a random number, so a greedy row
+ * and a sampled row can share code paths without shifting each other's streams.
+ */
+export function sampleToken(logits: Float32Array, history: TokenHistory, s: SamplingSettings, rng: Pick<Prng, 'next'>): number {
+  applyPenalties(logits, history, s);
+  if (s.temperature <= 0) return argmax(logits);
+  const { order, probs, cut } = keptDistribution(logits, s);
   let mass = 0;
   for (let i = 0; i < cut; i++) mass += probs[i];
   let r = rng.next() * mass;
