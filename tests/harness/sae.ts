@@ -47,6 +47,92 @@ export interface KernelCase {
   targetWorkgroups?: number;
 }
 
+/** Entries of decode's per-token non-zero latent lists (ids and counts) that differ from the reference's. */
+async function nonzeroMismatches(gpu: GPUDevice, saeGpu: SaeGpu, acts: Float32Array, tokens: number, dSae: number): Promise<number> {
+  const buffers = saeGpu.nonzeroBuffers;
+  if (!buffers) throw new Error('No non-zero lists: the analysis did not decode.');
+  const list = new Uint32Array((await readFloat32(gpu, buffers.list, tokens * dSae)).buffer);
+  const counts = new Uint32Array((await readFloat32(gpu, buffers.counts, tokens)).buffer);
+  const want = saeReference.nonzeroLatents(acts, tokens, dSae);
+  let mismatches = 0;
+  for (let t = 0; t < tokens; t++) {
+    if (counts[t] !== want.counts[t]) mismatches++;
+    for (let n = 0; n < Math.min(counts[t], want.counts[t]); n++) if (list[t * dSae + n] !== want.list[t * dSae + n]) mismatches++;
+  }
+  return mismatches;
+}
+
+export interface DecodeCase {
+  dIn: number;
+  dSae: number;
+  /** One activation row per pattern: 'zero' (no latent on), 'dense' (every latent on), 'first' / 'last' (only
+   * latent 0 / dSae − 1), 'sparse' (about one in `every`, random magnitudes and signs), 'negzero' (−0 everywhere
+   * but one latent in the middle). */
+  rows: ('zero' | 'dense' | 'first' | 'last' | 'sparse' | 'negzero')[];
+  every?: number;
+  maxBindingBytes?: number;
+  seed?: number;
+}
+
+/**
+ * Decode alone (nonzeroLatents.wgsl + decode.wgsl + the error) on activation rows built to the edge cases of the
+ * compaction (empty, full, first/last latent, −0), against `saeReference.nonzeroLatents` (exact) and `decode`.
+ */
+async function decodeCase(c: DecodeCase) {
+  const gpu = await device();
+  gpu.pushErrorScope('validation');
+  const sae = randomSae({ dIn: c.dIn, dSae: c.dSae, architecture: 'standard', seed: c.seed ?? 3 });
+  const random = rng((c.seed ?? 3) + 50);
+  const tokens = c.rows.length;
+  const acts = new Float32Array(tokens * c.dSae);
+  c.rows.forEach((kind, t) => {
+    const row = acts.subarray(t * c.dSae, (t + 1) * c.dSae);
+    if (kind === 'dense') for (let j = 0; j < c.dSae; j++) row[j] = random() * 4 - 2 || 0.5;
+    if (kind === 'first') row[0] = 1.25;
+    if (kind === 'last') row[c.dSae - 1] = -3.5;
+    if (kind === 'sparse') for (let j = 0; j < c.dSae; j++) if (random() * (c.every ?? 7) < 1) row[j] = random() * 6 - 3 || 1;
+    if (kind === 'negzero') {
+      row.fill(-0);
+      row[c.dSae >> 1] = 2;
+    }
+  });
+  const saeGpu = new SaeGpu(gpu, sae, { maxBindingBytes: c.maxBindingBytes });
+  const f = (name: string, bytes: number) => createStorageBuffer(gpu, `harness.decode.${name}`, bytes);
+  const [listBytes, countBytes] = saeGpu.passes.decode.nonzeroBytes(tokens);
+  const nonzero = { list: f('list', listBytes), counts: f('counts', countBytes) };
+  const actsBuffer = uploadBuffer(gpu, 'harness.decode.acts', acts);
+  const x = randomArray(tokens * c.dIn, random, 2);
+  const xBuffer = uploadBuffer(gpu, 'harness.decode.x', x);
+  const xHatBuffer = f('xHat', tokens * c.dIn * 4);
+  const errorBuffer = f('error', tokens * 4);
+  const encoder = gpu.createCommandEncoder({ label: 'harness.decode' });
+  saeGpu.passes.decode.run(encoder, tokens, actsBuffer, nonzero, xHatBuffer, xBuffer, errorBuffer);
+  gpu.queue.submit([encoder.finish()]);
+  const xHat = await readFloat32(gpu, xHatBuffer, tokens * c.dIn);
+  const error = await readFloat32(gpu, errorBuffer, tokens);
+  const list = new Uint32Array((await readFloat32(gpu, nonzero.list, tokens * c.dSae)).buffer);
+  const counts = Array.from(new Uint32Array((await readFloat32(gpu, nonzero.counts, tokens)).buffer));
+  const want = saeReference.nonzeroLatents(acts, tokens, c.dSae);
+  let listMismatches = 0;
+  for (let t = 0; t < tokens; t++) for (let n = 0; n < want.counts[t]; n++) if (list[t * c.dSae + n] !== want.list[t * c.dSae + n]) listMismatches++;
+  const refXHat = saeReference.decode(sae, acts, tokens);
+  const result = {
+    decoderChunks: saeGpu.weights.decoderChunks.length,
+    counts,
+    wantCounts: Array.from(want.counts),
+    listMismatches,
+    decodeRel: relError(xHat, refXHat),
+    errorRel: relError(error, saeReference.reconstructionError(x, refXHat, tokens, c.dIn)),
+    // A row with no latent on must decode to b_dec exactly.
+    zeroRowsExact: c.rows.every((kind, t) => kind !== 'zero' || xHat.subarray(t * c.dIn, (t + 1) * c.dIn).every((v, i) => v === sae.bDec[i])),
+  };
+  for (const b of [actsBuffer, xBuffer, xHatBuffer, errorBuffer, nonzero.list, nonzero.counts]) b.destroy();
+  saeGpu.destroy();
+  const validation = await gpu.popErrorScope();
+  if (validation) throw new Error(`GPU validation error: ${validation.message}`);
+  return result;
+}
+
 /** Runs every SAE kernel on random data and returns its relative error against the TypeScript reference. */
 async function kernelCase(c: KernelCase) {
   const gpu = await device();
@@ -121,6 +207,7 @@ async function kernelCaseInner(gpu: GPUDevice, c: KernelCase) {
     topIndexMismatches,
     topValueRel: relError(analysis.values, refTop.values),
     decodeRel: relError(xHat, refXHat),
+    nonzeroMismatches: await nonzeroMismatches(gpu, saeGpu, acts, c.tokens, c.dSae),
     errorRel: relError(analysis.reconstructionError, refErr),
     steerRel: steerErr,
     nonzeroPerToken: Array.from({ length: Math.min(c.tokens, 3) }, (_, t) => acts.subarray(t * c.dSae, (t + 1) * c.dSae).filter((a) => a !== 0).length),
@@ -346,7 +433,7 @@ async function topkScanInfo() {
 }
 
 window.harness ??= {};
-window.harness.sae = { kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase, topkScanInfo };
+window.harness.sae = { decodeCase, kernelCase, formatsAgree, realSaeCase, scalingFactorsCase, topkCase, topkScanInfo };
 export {};
 
 // --- The in-thread PlaygroundEngine, driven scenario by scenario (typed arrays become plain arrays here). ---

@@ -1,6 +1,7 @@
 // Browser-side entry points for the GPU token sampler's tests: build logits and histories, run tokenSampler.wgsl and
 // the CPU definition (`sampleToken`) on them, and return counts for Playwright to assert on.
 import { readBuffer, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
+import { readRows, type RowSlices } from '../../src/lib/gpu/readback';
 import { GpuTokenSampler, sampleRowsReference, type RowDraw } from '../../src/lib/gpu/sampling';
 import { Prng } from '../../src/lib/runtime/prng';
 import { applyPenalties, keptDistribution, TokenHistory, type SamplingSettings } from '../../src/lib/runtime/sampling';
@@ -282,4 +283,25 @@ async function sequenceCase(c: SequenceCase) {
   }
 }
 
-window.harness.sampling = { samplingCase, sequenceCase };
+/**
+ * `readRows` (the CPU path's last-position logits readback) on a buffer of distinct 16- or 32-bit words: returns the
+ * elements that differ from slicing the same words on the CPU, or `null` when `readRows` declined (past the end).
+ */
+async function readRowsCase(c: RowSlices & { bufferElements: number }) {
+  const gpu = await device();
+  const words = c.elementBytes === 2 ? Uint16Array.from({ length: c.bufferElements }, (_, i) => (i * 7919 + 3) & 0xffff) : Uint32Array.from({ length: c.bufferElements }, (_, i) => (i * 2654435761 + 1) >>> 0);
+  // Storage buffers hold whole 4-byte words: pad an odd float16 count, as ORT's buffers are padded.
+  const padded = new Uint8Array(Math.ceil(words.byteLength / 4) * 4);
+  padded.set(new Uint8Array(words.buffer));
+  const buffer = uploadBuffer(gpu, 'harness.readRows', padded);
+  const bytes = await readRows(gpu, buffer, c);
+  buffer.destroy();
+  if (!bytes) return { declined: true, mismatches: 0, length: 0 };
+  const got = c.elementBytes === 2 ? new Uint16Array(bytes) : new Uint32Array(bytes);
+  let mismatches = 0;
+  for (let r = 0; r < c.rows; r++)
+    for (let i = 0; i < c.length; i++) if (got[r * c.length + i] !== words[c.offset + r * c.rowStride + i]) mismatches++;
+  return { declined: false, mismatches, length: got.length };
+}
+
+window.harness.sampling = { samplingCase, sequenceCase, readRowsCase };

@@ -3,6 +3,7 @@
 import type { GraphIO } from '../graph';
 import { captureName, clampNames, steerName } from '../graph';
 import type { InferenceSession, OrtApi, Tensor } from './ort-types';
+import { readRows } from '../gpu/readback';
 import { halfsToFloats, type DecoderLayout, type FeedType } from './layout';
 
 /**
@@ -181,7 +182,7 @@ export class DecoderSession {
         dispose: () => logits.dispose(),
       };
     } else {
-      lastLogits = await lastPosition(logits, rows, this.shape.vocab);
+      lastLogits = await lastPosition(logits, rows, this.shape.vocab, this.device);
       logits.dispose();
     }
     if (useCache && this.hasCache) {
@@ -280,10 +281,20 @@ function onesTensor(Tensor: TensorClass, type: FeedType, dims: number[]): Tensor
 }
 
 /** Logits [rows, positions, vocab] (positions is 1 when the graph keeps only the last) → last position per row. */
-async function lastPosition(logits: Tensor, rows: number, vocab: number): Promise<Float32Array> {
-  const raw = logits.location === 'cpu' ? logits.data : await logits.getData();
-  const all = logits.type === 'float16' ? halfsToFloats(raw as Uint16Array) : (raw as Float32Array);
+/**
+ * Logits at the last position of each row, [rows × vocab] float32. From a GPU buffer with several positions (a
+ * prefill) only those rows' slices are copied back (`readRows`), not the whole [rows, positions, vocab] tensor.
+ */
+async function lastPosition(logits: Tensor, rows: number, vocab: number, device?: GPUDevice): Promise<Float32Array> {
   const positions = Number(logits.dims[1]);
+  const half = logits.type === 'float16';
+  if (logits.location === 'gpu-buffer' && positions > 1 && device) {
+    const slice = { elementBytes: half ? 2 : 4, rows, offset: (positions - 1) * vocab, rowStride: positions * vocab, length: vocab };
+    const bytes = await readRows(device, logits.gpuBuffer as GPUBuffer, slice);
+    if (bytes) return half ? halfsToFloats(new Uint16Array(bytes)) : new Float32Array(bytes);
+  }
+  const raw = logits.location === 'cpu' ? logits.data : await logits.getData();
+  const all = half ? halfsToFloats(raw as Uint16Array) : (raw as Float32Array);
   if (positions === 1) return new Float32Array(all);
   const out = new Float32Array(rows * vocab);
   for (let r = 0; r < rows; r++)

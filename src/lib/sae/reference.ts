@@ -188,6 +188,22 @@ export function decode(sae: SaeWeights, acts: Float32Array, tokens: number): Flo
   return out;
 }
 
+/**
+ * The latents with a non-zero activation per token, ascending (what decode visits): `list` holds row t's ids at
+ * [t·dSae, t·dSae + counts[t]). A NaN activation counts as non-zero and −0 as zero (`a !== 0`, as `decode` skips).
+ * Reference of the GPU's nonzeroLatents.wgsl.
+ */
+export function nonzeroLatents(acts: Float32Array, tokens: number, dSae: number): { list: Uint32Array; counts: Uint32Array } {
+  const list = new Uint32Array(tokens * dSae);
+  const counts = new Uint32Array(tokens);
+  for (let t = 0; t < tokens; t++) {
+    let n = 0;
+    for (let j = 0; j < dSae; j++) if (acts[t * dSae + j] !== 0) list[t * dSae + n++] = j;
+    counts[t] = n;
+  }
+  return { list, counts };
+}
+
 /** Relative reconstruction error |x - x̂| / |x| per token (both in the SAE's input space). */
 export function reconstructionError(x: Float32Array, xHat: Float32Array, tokens: number, dIn: number): Float32Array {
   const out = new Float32Array(tokens);

@@ -72,3 +72,27 @@ test.describe('GPU token sampler over a generation loop', () => {
       if ((c.settings as { temperature: number }).temperature === 0) expect(r.gpuTokens).toEqual(r.cpuTokens);
     });
 });
+
+// The CPU sampling path's readback on WebGPU: only each row's last-position logits leave the GPU (`readRows`), with
+// float16 slices that start or end mid-word, and a slice whose widened copy would pass the buffer's end declined.
+test.describe('last-position logits readback (readRows)', () => {
+  test.beforeEach(async ({ page }) => open(page));
+  const readCases: [string, Record<string, number>][] = [
+    ['float32, 3 rows of 5 positions × vocab 257: the last position of each', { elementBytes: 4, rows: 3, offset: 4 * 257, rowStride: 5 * 257, length: 257, bufferElements: 15 * 257 }],
+    ['float16, odd vocab 4097: slices start mid-word in every other row', { elementBytes: 2, rows: 3, offset: 2 * 4097, rowStride: 3 * 4097, length: 4097, bufferElements: 9 * 4097 }],
+    ['float16, one element at an odd offset', { elementBytes: 2, rows: 1, offset: 5, rowStride: 0, length: 1, bufferElements: 11 }],
+    ['float16, vocab 7, 2 rows, the last slice ending mid-word at the end of the data', { elementBytes: 2, rows: 2, offset: 6, rowStride: 14, length: 7, bufferElements: 27 }],
+  ];
+  for (const [name, c] of readCases) {
+    test(name, async ({ page }) => {
+      const r = await page.evaluate((c) => (window as any).harness.sampling.readRowsCase(c), c);
+      expect(r.declined).toBe(false);
+      expect(r.length).toBe(c.rows * c.length);
+      expect(r.mismatches).toBe(0);
+    });
+  }
+  test('a slice past the buffer end is declined, not read short', async ({ page }) => {
+    const r = await page.evaluate((c) => (window as any).harness.sampling.readRowsCase(c), { elementBytes: 4, rows: 2, offset: 16, rowStride: 10, length: 11, bufferElements: 32 });
+    expect(r.declined).toBe(true);
+  });
+});

@@ -22,6 +22,7 @@ function expectClose(r: Awaited<ReturnType<typeof run>>) {
   expect(r.topIndexMismatches).toBe(0);
   expect(r.topValueRel).toBeLessThanOrEqual(TOL);
   expect(r.decodeRel).toBeLessThanOrEqual(TOL);
+  expect(r.nonzeroMismatches).toBe(0);
   expect(r.errorRel).toBeLessThanOrEqual(TOL);
   expect(r.steerRel).toBeLessThanOrEqual(TOL);
 }
@@ -51,6 +52,34 @@ test.describe('SAE kernels vs TypeScript reference', () => {
         expect(r.chunks.decoder).toBeGreaterThan(1);
       }
       if (c.architecture === 'topk') for (const n of r.nonzeroPerToken) expect(n).toBeLessThanOrEqual(c.saeK as number);
+    });
+  }
+
+  // Decode alone: the per-token list of non-zero latents it sums over (exact ids and counts) on rows built to the
+  // compaction's edges — none on, all on, only the first or last latent, −0 everywhere — and x̂ against the reference.
+  const decodeCases: [string, Record<string, unknown>][] = [
+    ['203 latents (fewer than the 256 invocations), 37 wide', { dIn: 37, dSae: 203, rows: ['zero', 'dense', 'first', 'last', 'sparse', 'negzero'] }],
+    ['24,577 latents (blocks of 97, the last short), 100 wide', { dIn: 100, dSae: 24577, rows: ['sparse', 'dense', 'zero', 'last', 'first'], every: 300 }],
+    ['W_dec split into 8 bindings (forced small limit)', { dIn: 40, dSae: 500, rows: ['first', 'last', 'sparse', 'dense', 'zero', 'negzero'], maxBindingBytes: 40 * 4 * 64 }],
+  ];
+  for (const [name, c] of decodeCases) {
+    test(`decode from the non-zero latents equals the reference: ${name}`, async ({ page }) => {
+      const r = await page.evaluate((c) => (window as any).harness.sae.decodeCase(c), c);
+      expect(r.counts).toEqual(r.wantCounts);
+      const rows = c.rows as string[];
+      const dSae = c.dSae as number;
+      // The patterns' own counts, so that a reference bug cannot hide a kernel bug.
+      rows.forEach((kind, t) => {
+        if (kind === 'zero') expect(r.counts[t]).toBe(0);
+        if (kind === 'dense') expect(r.counts[t]).toBe(dSae);
+        if (kind === 'first' || kind === 'last' || kind === 'negzero') expect(r.counts[t]).toBe(1);
+        if (kind === 'sparse') expect(r.counts[t]).toBeGreaterThan(0);
+      });
+      expect(r.listMismatches).toBe(0);
+      expect(r.decodeRel).toBeLessThanOrEqual(TOL);
+      expect(r.errorRel).toBeLessThanOrEqual(TOL);
+      expect(r.zeroRowsExact).toBe(true);
+      if (c.maxBindingBytes) expect(r.decoderChunks).toBe(8);
     });
   }
 

@@ -1,5 +1,7 @@
 // Reconstruction x̂ = a·W_dec + b_dec for one W_dec chunk (latents [start, start + count)); the first chunk starts
-// from b_dec, later ones accumulate. Activations are mostly zero, so zero latents skip their decoder row.
+// from b_dec, later ones accumulate. Only the token's non-zero latents are visited (their ids, ascending, from
+// nonzeroLatents.wgsl), so the work per output element is L0, not d_sae; the sum runs in ascending latent order,
+// as the reference's does.
 override WG: u32 = 64;
 
 struct Params {
@@ -13,9 +15,11 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> acts: array<f32>;
-@group(0) @binding(2) var<storage, read> wDec: array<f32>;
-@group(0) @binding(3) var<storage, read> bDec: array<f32>;
-@group(0) @binding(4) var<storage, read_write> xHat: array<f32>;
+@group(0) @binding(2) var<storage, read> list: array<u32>;
+@group(0) @binding(3) var<storage, read> counts: array<u32>;
+@group(0) @binding(4) var<storage, read> wDec: array<f32>;
+@group(0) @binding(5) var<storage, read> bDec: array<f32>;
+@group(0) @binding(6) var<storage, read_write> xHat: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -24,10 +28,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= p.dIn) { return; }
   var acc = 0.0;
   if (p.accumulate != 0u) { acc = xHat[t * p.dIn + i]; } else { acc = bDec[i]; }
-  let row = t * p.dSae + p.start;
-  for (var j = 0u; j < p.count; j++) {
-    let a = acts[row + j];
-    if (a != 0.0) { acc += a * wDec[j * p.dIn + i]; }
+  let row = t * p.dSae;
+  let n = counts[t];
+  let end = p.start + p.count;
+  for (var e = 0u; e < n; e++) {
+    let j = list[row + e];
+    if (j >= end) { break; }
+    if (j >= p.start) { acc += acts[row + j] * wDec[(j - p.start) * p.dIn + i]; }
   }
   xHat[t * p.dIn + i] = acc;
 }

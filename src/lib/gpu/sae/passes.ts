@@ -10,6 +10,7 @@ import encodeFinalizeWgsl from './encodeFinalize.wgsl?raw';
 import encodePromptWgsl from './encodePrompt.wgsl?raw';
 import encodeTokenWgsl from './encodeToken.wgsl?raw';
 import monitorWgsl from './monitor.wgsl?raw';
+import nonzeroLatentsWgsl from './nonzeroLatents.wgsl?raw';
 import prepareInputWgsl from './prepareInput.wgsl?raw';
 import reconstructionErrorWgsl from './reconstructionError.wgsl?raw';
 import steerComposeWgsl from './steerCompose.wgsl?raw';
@@ -288,7 +289,20 @@ export class TopKPass {
   }
 }
 
+/** Where `DecodePass` keeps each token's non-zero latent ids: `list` [tokens × dSae] u32, `counts` [tokens] u32. */
+export interface NonzeroLatents {
+  list: GPUBuffer;
+  counts: GPUBuffer;
+}
+
+/**
+ * Reconstruction x̂ = a·W_dec + b_dec (and the relative error) from dense activations [tokens, dSae]. First the
+ * non-zero latents of each token are listed in ascending order (nonzeroLatents.wgsl, one workgroup per token), then
+ * each output element sums over that list only (decode.wgsl, one dispatch per W_dec chunk): work per element is the
+ * token's L0 rather than d_sae (before this, every invocation read all d_sae activations of its token).
+ */
 export class DecodePass {
+  private nonzero: Kernel;
   private decode: Kernel;
   private error: Kernel;
   private uniforms: UniformPool;
@@ -296,17 +310,30 @@ export class DecodePass {
     device: GPUDevice,
     private weights: SaeGpuWeights,
   ) {
+    this.nonzero = new Kernel(device, { label: 'SaeNonzeroLatents', code: nonzeroLatentsWgsl });
     this.decode = new Kernel(device, { label: 'SaeDecode', code: decodeWgsl });
     this.error = new Kernel(device, { label: 'SaeReconstructionError', code: reconstructionErrorWgsl });
     this.uniforms = new UniformPool(device, 'SaeDecode');
   }
 
-  /** x̂ from dense activations; then, when `error` is given, |x − x̂| / |x| per token. */
-  run(encoder: GPUCommandEncoder, tokens: number, acts: GPUBuffer, xHat: GPUBuffer, x?: GPUBuffer, error?: GPUBuffer): void {
+  /** Bytes of the `NonzeroLatents` buffers for `tokens` rows: [list, counts]. */
+  nonzeroBytes(tokens: number): [number, number] {
+    return [tokens * this.weights.sae.config.dSae * 4, tokens * 4];
+  }
+
+  /** x̂ from dense activations `acts` [tokens, dSae]; then, when `error` is given, |x − x̂| / |x| per token. */
+  run(encoder: GPUCommandEncoder, tokens: number, acts: GPUBuffer, nonzero: NonzeroLatents, xHat: GPUBuffer, x?: GPUBuffer, error?: GPUBuffer): void {
     const { dIn, dSae } = this.weights.sae.config;
+    const u0 = this.uniforms.get('nonzero', [tokens, dSae], u32s(2));
+    this.nonzero.dispatch(encoder, this.nonzero.bind('bind', [u0, acts, nonzero.list, nonzero.counts]), tokens);
     this.weights.decoderChunks.forEach((chunk, c) => {
       const u = this.uniforms.get(`chunk${c}`, [tokens, dIn, dSae, chunk.start, chunk.count, c > 0 ? 1 : 0], u32s(6));
-      this.decode.dispatch(encoder, this.decode.bind(`chunk${c}`, [u, acts, chunk.buffer, this.weights.decoderBias, xHat]), Math.ceil(dIn / 64), tokens);
+      this.decode.dispatch(
+        encoder,
+        this.decode.bind(`chunk${c}`, [u, acts, nonzero.list, nonzero.counts, chunk.buffer, this.weights.decoderBias, xHat]),
+        Math.ceil(dIn / 64),
+        tokens,
+      );
     });
     if (x && error) {
       const u = this.uniforms.get('error', [tokens, dIn], u32s(2));

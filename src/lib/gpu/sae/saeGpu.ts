@@ -13,6 +13,7 @@ import {
   PrepareInputPass,
   SteerComposePass,
   TopKPass,
+  type NonzeroLatents,
   type ResidualSource,
   type SteeringRow,
 } from './passes';
@@ -53,6 +54,8 @@ export class SaeGpu {
   private steer: SteerComposePass;
   private monitorPass: MonitorPass;
   private workspace: Workspace | null = null;
+  /** Decode's list of non-zero latents per token, made on the first analysis that asks for the reconstruction. */
+  private nonzero: NonzeroLatents | null = null;
   private capacity = { tokens: 0, k: 0 };
   private monitors: { ids: string[]; buffers: { count: number; table: GPUBuffer; latents: GPUBuffer; coefs: GPUBuffer; vectors: GPUBuffer } } | null = null;
   private readonly promptThreshold: number;
@@ -96,6 +99,14 @@ export class SaeGpu {
     return this.workspace;
   }
 
+  /** Decode's non-zero latent lists, sized for the workspace's token capacity. */
+  private ensureNonzero(): NonzeroLatents {
+    if (this.nonzero) return this.nonzero;
+    const [list, counts] = this.decode.nonzeroBytes(this.capacity.tokens);
+    this.nonzero = { list: createStorageBuffer(this.device, 'SaeGpu.nonzero.list', list), counts: createStorageBuffer(this.device, 'SaeGpu.nonzero.counts', counts) };
+    return this.nonzero;
+  }
+
   /** The individual passes, for benchmarks that time them one by one. */
   get passes() {
     return { prepare: this.prepare, encodeToken: this.encodeToken, encodePrompt: this.encodePrompt, topk: this.topk, decode: this.decode };
@@ -105,6 +116,11 @@ export class SaeGpu {
   get buffers(): Readonly<Workspace> {
     if (!this.workspace) throw new GpuKernelError('SaeGpu.buffers read before any encode.');
     return this.workspace;
+  }
+
+  /** Decode's per-token lists of non-zero latents from the last analysis with a reconstruction (null before); for tests. */
+  get nonzeroBuffers(): Readonly<NonzeroLatents> | null {
+    return this.nonzero;
   }
 
   /** Records preprocessing + encode (+ the TopK mask) of `source` into `encoder`. */
@@ -176,7 +192,7 @@ export class SaeGpu {
     const encoder = this.device.createCommandEncoder({ label: 'SaeGpu.analyse' });
     this.encode(encoder, source, options.mode);
     const withError = options.reconstruction ?? true;
-    if (withError) this.decode.run(encoder, tokens, ws.acts, ws.xHat, ws.xn, ws.error);
+    if (withError) this.decode.run(encoder, tokens, ws.acts, this.ensureNonzero(), ws.xHat, ws.xn, ws.error);
     if (!reuseMask) this.topk.run(encoder, { rows: tokens, width: dSae, k, values: ws.acts, indices: ws.indices, topValues: ws.values, scratch: ws.scratch, slot: 'report' });
     if (monitors) this.monitorPass.run(encoder, tokens, monitors.buffers, ws.acts, ws.raw, ws.monitor);
     const P = monitors?.ids.length ?? 0;
@@ -239,6 +255,8 @@ export class SaeGpu {
   private destroyWorkspace(): void {
     if (this.workspace) for (const b of Object.values(this.workspace)) b.destroy();
     this.workspace = null;
+    if (this.nonzero) for (const b of Object.values(this.nonzero)) b.destroy();
+    this.nonzero = null;
   }
 
   private destroyMonitors(): void {
