@@ -201,8 +201,9 @@ async function deviceLoss(base: string) {
   await new Promise((r) => setTimeout(r, 50));
   const after = (await m.generate(common)).rows[0].tokens;
   const backend = m.device.backend;
+  const retainsGraph = m.retainsGraph;
   await m.dispose();
-  return { before, after, events, backend };
+  return { before, after, events, backend, retainsGraph };
 }
 
 /**
@@ -395,7 +396,7 @@ async function raceAtLoad(base: string, prompt: string, n: number) {
   try {
     const ids = m.encode(prompt);
     const gen = await m.generate({ promptIds: ids, maxNewTokens: n, sampling: GREEDY, seed: 0, stopTokens: [] });
-    return { device: m.device, race: m.backendRace, tokens: gen.rows[0].tokens };
+    return { device: m.device, race: m.backendRace, tokens: gen.rows[0].tokens, retainsGraph: m.retainsGraph };
   } finally {
     await m.dispose();
   }
@@ -407,7 +408,7 @@ async function autoChoice(base: string) {
   const info = adapter?.info;
   const m = await LanguageModel.load(base, { backend: 'auto' });
   try {
-    return { device: m.device, adapter: info ? { vendor: info.vendor, architecture: info.architecture, isFallbackAdapter: info.isFallbackAdapter } : null };
+    return { device: m.device, retainsGraph: m.retainsGraph, adapter: info ? { vendor: info.vendor, architecture: info.architecture, isFallbackAdapter: info.isFallbackAdapter } : null };
   } finally {
     await m.dispose();
   }

@@ -73,8 +73,9 @@ export class LanguageModel {
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer,
     private readonly io: GraphIO,
-    private readonly externalData: ModelFiles['externalData'],
-    private readonly graphBytes: Uint8Array,
+    private externalData: ModelFiles['externalData'],
+    /** The instrumented graph, kept while a session may still have to be built from it (see `releaseGraphOnCpu`). */
+    private graphBytes: Uint8Array | null,
     readonly layers: number[],
     readonly clampSlots: number,
     public device: DeviceInfo,
@@ -214,6 +215,7 @@ export class LanguageModel {
         progress({ stage: 'compile', message: 'Compiling GPU kernels' });
         await warmUp(model.decoderSession, config, layers);
       }
+      model.releaseGraphOnCpu();
       progress({ stage: 'ready', message: `Ready on ${device.adapter ?? backend}` });
       return model;
     } catch (e) {
@@ -229,8 +231,25 @@ export class LanguageModel {
     this.adoptDevice(device);
   }
 
+  /**
+   * A model that has settled on WASM (no WebGPU session pending, no GPU device to lose) never builds another session,
+   * so the serialised graph and its external data, the size of the model itself, are let go: ORT has its own copy.
+   * On WebGPU they stay, to rebuild the session on a new device after a device loss.
+   */
+  private releaseGraphOnCpu(): void {
+    if (this.gpuPending || this.device.backend !== 'wasm') return;
+    this.graphBytes = null;
+    this.externalData = [];
+  }
+
+  /** Whether the instrumented graph is still held (for a later WebGPU session or a device-loss rebuild); for tests. */
+  get retainsGraph(): boolean {
+    return this.graphBytes !== null;
+  }
+
   private async createSession(target: GPUDevice | 'ort' | undefined): Promise<{ decoder: DecoderSession; device?: GPUDevice }> {
     const given = target === 'ort' ? undefined : target;
+    if (!this.graphBytes) throw new Error('LanguageModel: the graph was released when the model settled on WASM; no new session can be built.');
     await primeOrt();
     const decoder = await openDecoder(await loadOrt(), this.graphBytes, this.io, this.config, this.layers, this.clampSlots, {
       sessionOptions: sessionOptionsFor(target ? 'webgpu' : 'wasm', given, this.cpuNodes),
@@ -302,6 +321,7 @@ export class LanguageModel {
       } finally {
         this.gpuPending = false;
       }
+      this.releaseGraphOnCpu();
       this.emit({ type: 'device-upgraded', device: this.device });
       return this.device;
     });
@@ -323,6 +343,7 @@ export class LanguageModel {
         this.device = cpuDevice(`GPU lost and could not be restored: ${(e as Error).message}`);
         this.emit({ type: 'device-restore-failed', message: this.device.fallbackReason! });
       }
+      this.releaseGraphOnCpu();
       this.emit({ type: 'device-restored', device: this.device });
       this.recovering = undefined;
     })();

@@ -22,6 +22,9 @@ test('auto: a software adapter (SwiftShader) runs on WASM and says why; a hardwa
   const r = await page.evaluate((b) => (window as any).harness.runtime.autoChoice(b), BASE);
   expect(r.adapter, 'this browser offers a WebGPU adapter').not.toBeNull();
   const software = r.adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${r.adapter.vendor} ${r.adapter.architecture}`);
+  // Settled on WASM, the model lets go of its serialised graph (ORT holds its own copy); on WebGPU it keeps it to
+  // rebuild the session after a device loss.
+  expect(r.retainsGraph).toBe(r.device.backend === 'webgpu');
   if (software) {
     expect(r.device.backend).toBe('wasm');
     expect(r.device.fallbackReason).toMatch(/^Auto: the only WebGPU adapter is a software renderer \(.*swiftshader|llvmpipe|lavapipe/i);
@@ -38,6 +41,7 @@ test('auto with a race: keeps the backend that measured faster, names both rates
   expect(raced.race.webgpuTps).toBeGreaterThan(0);
   const faster = raced.race.webgpuTps > raced.race.wasmTps ? 'webgpu' : 'wasm';
   expect(raced.device.backend).toBe(faster);
+  expect(raced.retainsGraph).toBe(faster === 'webgpu');
   const why = faster === 'webgpu' ? raced.device.why : raced.device.fallbackReason;
   expect(why).toMatch(/measured at load.*WebGPU [\d.]+ tok\/s, WASM [\d.]+ tok\/s/);
   // The race ran its own steps on both sessions: the kept one must start the next generation from a clean cache.

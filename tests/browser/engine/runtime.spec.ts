@@ -114,6 +114,9 @@ test('a lost GPU device is replaced and generation continues with the same resul
   expect(r.events).toContain('device-lost');
   expect(r.events).toContain('device-restored');
   expect(r.after).toEqual(r.before);
+  // Back on a GPU, the graph is still held for the next loss.
+  expect(r.backend).toBe('webgpu');
+  expect(r.retainsGraph).toBe(true);
 });
 
 test('captures are readable on the shared GPUDevice, and a GPUBuffer steers like the same Float32Array', async ({ page }) => {
