@@ -16,8 +16,9 @@ import { HARNESS_PATH } from '../harness/location.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PORT = Number(process.env.BENCH_PORT ?? 5199);
+// --expose-gc and precise memory info: memory figures (suite 40) are read after a full collection, unrounded.
 const ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
+  '--disable-sync', '--no-first-run', '--disable-quic', '--js-flags=--expose-gc', '--enable-precise-memory-info'];
 
 /**
  * BENCH_MODEL_DIR (any folder in Hugging Face layout, served to the page at /bench-model/), else the embedded

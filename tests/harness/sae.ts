@@ -723,12 +723,18 @@ async function realSize(o: { modelUrl: string; saeUrl: string; backend: 'webgpu'
       topK: 4,
     };
     const g = await pg.generate(request);
+    // What the page holds once loading is over and the work done: after a full collection, when the browser exposes
+    // one (the bench runs Chromium with --js-flags=--expose-gc); NaN otherwise.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const settledHeap = gc ? heap() : NaN;
     return {
       device: model.device,
       sae,
       loadMs,
       analyseMs,
       peakHeapMb: peakHeap / 2 ** 20,
+      settledHeapMb: settledHeap / 2 ** 20,
       peakGpuMb: peakGpu / 2 ** 20,
       helloIds,
       analysis: { k: a.top.k, tokens: a.tokens.length, indices: Array.from(a.top.indices), values: Array.from(a.top.values) },

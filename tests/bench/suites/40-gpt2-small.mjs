@@ -41,10 +41,12 @@ export async function run({ page, log }) {
   const pid = process.pid;
   const out = {};
   const rows = [];
+  // BENCH_GPT2_BACKENDS=wasm (or webgpu) measures one backend only.
+  const only = process.env.BENCH_GPT2_BACKENDS?.split(',');
   const plan = [
     ['wasm', Number(process.env.BENCH_GPT2_TOKENS_WASM ?? 16)],
     ['webgpu', Number(process.env.BENCH_GPT2_TOKENS_WEBGPU ?? 4)],
-  ];
+  ].filter(([backend]) => !only || only.includes(backend));
   for (const [backend, newTokens] of plan) {
     log(`${backend}: load, analyse, generate ${newTokens} tokens (baseline + steered)`);
     const baseRss = pid ? treeRssMb(pid) : NaN;
@@ -67,12 +69,13 @@ export async function run({ page, log }) {
       continue;
     }
     clearInterval(sampler);
-    log(`${backend}: ${r.device.backend} (${r.device.adapter ?? r.device.fallbackReason}); load ${r.loadMs.toFixed(0)} ms, analyse ${r.analyseMs.toFixed(0)} ms, ${r.decodeTps.toFixed(3)} tok/s, heap ${r.peakHeapMb.toFixed(0)} MiB, GPU ${r.peakGpuMb.toFixed(0)} MiB, process tree +${(peakRss - baseRss).toFixed(0)} MiB`);
+    log(`${backend}: ${r.device.backend} (${r.device.adapter ?? r.device.fallbackReason}); load ${r.loadMs.toFixed(0)} ms, analyse ${r.analyseMs.toFixed(0)} ms, ${r.decodeTps.toFixed(3)} tok/s, heap ${r.peakHeapMb.toFixed(0)} MiB (settled ${r.settledHeapMb.toFixed(0)}), GPU ${r.peakGpuMb.toFixed(0)} MiB, process tree +${(peakRss - baseRss).toFixed(0)} MiB`);
     Object.assign(out, {
       [`load_ms_${backend}`]: r.loadMs,
       [`analyse_ms_${backend}`]: r.analyseMs,
       [`decode_tps_${backend}`]: r.decodeTps,
       [`peak_js_heap_mb_${backend}`]: r.peakHeapMb,
+      [`settled_js_heap_mb_${backend}`]: r.settledHeapMb,
       [`peak_gpu_buffers_mb_${backend}`]: r.peakGpuMb,
       [`peak_process_rss_delta_mb_${backend}`]: peakRss - baseRss,
     });
@@ -81,6 +84,7 @@ export async function run({ page, log }) {
       [`${LABEL}, ${backend}: analyse 9 tokens`, r.analyseMs, 'ms'],
       [`${LABEL}, ${backend}: decode, 2 rows, steered`, r.decodeTps, 'tokens/s'],
       [`${LABEL}, ${backend}: peak JS heap`, r.peakHeapMb, 'MiB'],
+      [`${LABEL}, ${backend}: JS heap after the work, collected`, r.settledHeapMb, 'MiB'],
       [`${LABEL}, ${backend}: peak GPU buffers`, r.peakGpuMb, 'MiB'],
       [`${LABEL}, ${backend}: browser RSS growth`, peakRss - baseRss, 'MiB'],
     );
