@@ -38,6 +38,23 @@ test('first load shows the analysed example: coloured tokens, top features, prog
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await shot(page, 'phone-first-load');
+  // Inspecting tokens on a phone: long latent labels are cut with an ellipsis, never widen the page (they once did,
+  // and the page then flipped between two layouts every frame under a hovering pointer).
+  const first = page.getByTestId('token-strip').locator('[role=option]').first();
+  await first.hover();
+  await first.click();
+  // The pointer leaves, so that the keyboard's pinned token is the one shown.
+  await page.mouse.move(0, 0);
+  await expect(page.getByTestId('token-details')).toContainText('Token 1:');
+  const tokens = (await promptTokens(page)).length;
+  let worst = 0;
+  for (let i = 1; i < tokens; i++) {
+    await page.keyboard.press('ArrowRight');
+    await expect(page.getByTestId('token-details')).toContainText(`Token ${i + 1}:`);
+    worst = Math.max(worst, await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
+  }
+  expect(worst).toBeLessThanOrEqual(0);
+  await shot(page, 'phone-token-inspector');
 });
 
 test('typing a prompt and analysing updates the token view; hovering a token shows its top latents', async ({ page }) => {

@@ -34,9 +34,16 @@ test('raising a persona slider and generating: steered differs, baseline is the 
   const plain = await generate(page);
   expect(plain.steered).toBe(steered.baseline);
   expect(plain.baseline).toBe(steered.baseline);
+  const status = page.getByTestId('generation-status');
+  await expect(status).toContainText('No steering was on');
+  await expect(status).toHaveAttribute('data-stale', 'false');
 
   // An alert on the persona fires when its steered reading crosses a low threshold.
   await setPersona(page, persona, 'max');
+  // The columns on screen are from before the slider moved: the status says so instead of "no steering".
+  await expect(status).toHaveAttribute('data-stale', 'true');
+  await expect(status).toContainText('press Regenerate');
+  await expect(status).not.toContainText('No steering was on');
   await page.getByTestId('watch-persona').selectOption(persona);
   await page.getByTestId('watch-threshold').fill(String(meanBaseline));
   await page.getByTestId('watch-threshold').press('Enter');
