@@ -29,6 +29,16 @@ export function textMean(series: ArrayLike<number>, tokens: { special?: boolean 
   return n ? sum / n : NaN;
 }
 
+/**
+ * A raw monitor reading on the persona's calibrated scale, (reading − othersMean) / (ownMean − othersMean): 0 reads like
+ * the other voices' held-out text, 1 like the persona's own (personas.json `monitor`, measured by the recipe). Null
+ * without a calibration (or a degenerate one, ownMean = othersMean) and for a non-finite reading.
+ */
+export function readingLevel(reading: number, monitor: PersonaPreset['monitor']): number | null {
+  if (!monitor || monitor.ownMean === monitor.othersMean || !Number.isFinite(reading)) return null;
+  return (reading - monitor.othersMean) / (monitor.ownMean - monitor.othersMean);
+}
+
 /** Per persona with a monitor reading in the analysis, in the presets' order. */
 export function personaReadings(analysis: Pick<Analysis, 'tokens' | 'monitor'>, presets: PersonaPreset[]): PersonaReading[] {
   const out: PersonaReading[] = [];
@@ -36,8 +46,7 @@ export function personaReadings(analysis: Pick<Analysis, 'tokens' | 'monitor'>, 
     const series = analysis.monitor[p.id];
     if (!series) continue;
     const reading = textMean(series, analysis.tokens);
-    const m = p.monitor;
-    const level = m && m.ownMean !== m.othersMean ? (reading - m.othersMean) / (m.ownMean - m.othersMean) : null;
+    const level = readingLevel(reading, p.monitor);
     out.push({ id: p.id, name: p.name, reading, level, tokens: analysis.tokens.filter((t) => !t.special).length });
   }
   return out;

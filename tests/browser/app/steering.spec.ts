@@ -22,6 +22,10 @@ test('raising a persona slider and generating: steered differs, baseline is the 
   const meanSteered = Number(await row.getAttribute('data-mean-steered'));
   const meanBaseline = Number(await row.getAttribute('data-mean-baseline'));
   expect(meanSteered).toBeGreaterThan(meanBaseline);
+  // The same means on the 0–1 persona scale of the bars above the tokens (the shipped personas are calibrated).
+  const level = row.getByTestId('monitor-level');
+  await expect(level).toContainText('On the persona scale');
+  expect(Number(await level.getAttribute('data-level-steered'))).toBeGreaterThan(Number(await level.getAttribute('data-level-baseline')));
 
   // Generated tokens are inspectable: clicking one shows its latents in the token view.
   await page.getByTestId('strip-steered').locator('[role=option]').first().click();

@@ -13,7 +13,7 @@ import {
   type FeatureCatalogue,
 } from '../../../src/lib/ui/features';
 import { latentScaleTop } from '../../../src/lib/ui/colour';
-import { personaReadings, strongestPersona, textMean } from '../../../src/lib/ui/persona-readings';
+import { personaReadings, readingLevel, strongestPersona, textMean } from '../../../src/lib/ui/persona-readings';
 import type { PersonaPreset } from '../../../src/lib/engine/api';
 
 const entry = (id: number, density: number, max_activation: number) => ({
@@ -154,6 +154,17 @@ describe('persona readings', () => {
     expect(strongestPersona(r)!.id).toBe('p');
     r[1].level = 0.9;
     expect(strongestPersona(r)!.id).toBe('q');
+  });
+
+  it('readingLevel: 0 at the other voices\' mean, 1 at the persona\'s own, linear beyond; null without a usable calibration', () => {
+    const m = { ownMean: 16, othersMean: -4 };
+    expect(readingLevel(-4, m)).toBe(0);
+    expect(readingLevel(16, m)).toBe(1);
+    expect(readingLevel(-31.9, m)).toBeCloseTo(-1.395, 10);
+    expect(readingLevel(36, m)).toBe(2);
+    expect(readingLevel(3, undefined)).toBeNull();
+    expect(readingLevel(3, { ownMean: 2, othersMean: 2 })).toBeNull();
+    expect(readingLevel(NaN, m)).toBeNull();
   });
 
   it('falls back to raw readings when any persona is uncalibrated', () => {
