@@ -48,12 +48,19 @@ test('first load shows the analysed example: coloured tokens, top features, prog
   await expect(page.getByTestId('token-details')).toContainText('Token 1:');
   const tokens = (await promptTokens(page)).length;
   let worst = 0;
-  for (let i = 1; i < tokens; i++) {
-    await page.keyboard.press('ArrowRight');
+  // A token's specific latents come first, the dense ones (on most tokens of any text) after them.
+  const order = () => page.getByTestId('token-details').locator('li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.dense));
+  let mixed = 0;
+  for (let i = 0; i < tokens; i++) {
+    if (i > 0) await page.keyboard.press('ArrowRight');
     await expect(page.getByTestId('token-details')).toContainText(`Token ${i + 1}:`);
     worst = Math.max(worst, await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
+    const dense = await order();
+    expect(dense.join(',')).toBe([...dense.filter((d) => d === 'false'), ...dense.filter((d) => d === 'true')].join(','));
+    if (dense.includes('true') && dense.includes('false')) mixed++;
   }
   expect(worst).toBeLessThanOrEqual(0);
+  expect(mixed, 'tokens with both specific and dense latents').toBeGreaterThan(0);
   await shot(page, 'phone-token-inspector');
 });
 
