@@ -35,7 +35,10 @@ test('timeline: run, marks, export, reload, bad files and cancel on the smoke ch
   await page.goto(`${appUrl(`m=voices-smoke&s=${SAE}`)}#lab=timeline&ts=${seed}&tp=${PROMPTS}`);
   await waitForAnalysis(page);
   const timeline = page.getByTestId('lab-timeline');
-  await expect(page.getByTestId('timeline-manifest')).toContainText(`Persona ${variants.persona}`);
+  // The persona by its display name from personas.json (e.g. "Hacker" for the id "hacker").
+  const personas = JSON.parse(readFileSync(`${SMOKE}/sae/${SAE}/personas.json`, 'utf8')).personas as { id: string; name: string }[];
+  const personaName = personas.find((p) => p.id === variants.persona)!.name;
+  await expect(page.getByTestId('timeline-manifest')).toContainText(`Persona ${personaName}`);
   await expect(page.getByTestId('timeline-seeds')).toHaveValue(String(seed));
   await expect(page.getByTestId('timeline-prompts')).toHaveValue(String(PROMPTS));
   // The recipe's whole chain is drawn before any run.
