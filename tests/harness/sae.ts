@@ -4,7 +4,7 @@ import { createPlaygroundEngine, type InThreadPlaygroundEngine } from '../../src
 import type { GenerateRequest, PersonaPreset, PlaygroundEngine, PromptMode } from '../../src/lib/engine/api';
 import { CopyKernel } from '../../src/lib/gpu/copy';
 import { createStorageBuffer, readFloat32, requestGpuDevice, uploadBuffer } from '../../src/lib/gpu/device';
-import { SaeGpu, TopKPass, topkSegments, type TopKScan } from '../../src/lib/gpu/sae';
+import { SaeGpu, TopKPass, topkSegments, type NonzeroLatents, type TopKScan } from '../../src/lib/gpu/sae';
 import { fetchSae, readSaeFolder } from '../../src/lib/sae/remote';
 import { f16BitsToFloat, floatToF16Bits, loadSae, saeReference, type SaeArchitecture, type SaeWeights } from '../../src/lib/sae';
 import { gemmaScopeFiles, memoryFolder, randomArray, randomSae, rng, saeLensLegacyFiles, saeLensV6Files, saeLensWeights, sparsifyFiles } from '../unit/sae/fixtures';
@@ -47,9 +47,11 @@ export interface KernelCase {
   targetWorkgroups?: number;
 }
 
-/** Entries of decode's per-token non-zero latent lists (ids and counts) that differ from the reference's. */
-async function nonzeroMismatches(gpu: GPUDevice, saeGpu: SaeGpu, acts: Float32Array, tokens: number, dSae: number): Promise<number> {
-  const buffers = saeGpu.nonzeroBuffers;
+/**
+ * Decode's per-token non-zero latent lists read back and compared with `saeReference.nonzeroLatents` on `acts`:
+ * the counts on both sides and the entries (a differing count, or an id) that disagree.
+ */
+async function compareNonzero(gpu: GPUDevice, buffers: NonzeroLatents | null, acts: Float32Array, tokens: number, dSae: number) {
   if (!buffers) throw new Error('No non-zero lists: the analysis did not decode.');
   const list = new Uint32Array((await readFloat32(gpu, buffers.list, tokens * dSae)).buffer);
   const counts = new Uint32Array((await readFloat32(gpu, buffers.counts, tokens)).buffer);
@@ -59,7 +61,7 @@ async function nonzeroMismatches(gpu: GPUDevice, saeGpu: SaeGpu, acts: Float32Ar
     if (counts[t] !== want.counts[t]) mismatches++;
     for (let n = 0; n < Math.min(counts[t], want.counts[t]); n++) if (list[t * dSae + n] !== want.list[t * dSae + n]) mismatches++;
   }
-  return mismatches;
+  return { counts: Array.from(counts), wantCounts: Array.from(want.counts), mismatches };
 }
 
 export interface DecodeCase {
@@ -110,17 +112,13 @@ async function decodeCase(c: DecodeCase) {
   gpu.queue.submit([encoder.finish()]);
   const xHat = await readFloat32(gpu, xHatBuffer, tokens * c.dIn);
   const error = await readFloat32(gpu, errorBuffer, tokens);
-  const list = new Uint32Array((await readFloat32(gpu, nonzero.list, tokens * c.dSae)).buffer);
-  const counts = Array.from(new Uint32Array((await readFloat32(gpu, nonzero.counts, tokens)).buffer));
-  const want = saeReference.nonzeroLatents(acts, tokens, c.dSae);
-  let listMismatches = 0;
-  for (let t = 0; t < tokens; t++) for (let n = 0; n < want.counts[t]; n++) if (list[t * c.dSae + n] !== want.list[t * c.dSae + n]) listMismatches++;
+  const lists = await compareNonzero(gpu, nonzero, acts, tokens, c.dSae);
   const refXHat = saeReference.decode(sae, acts, tokens);
   const result = {
     decoderChunks: saeGpu.weights.decoderChunks.length,
-    counts,
-    wantCounts: Array.from(want.counts),
-    listMismatches,
+    counts: lists.counts,
+    wantCounts: lists.wantCounts,
+    listMismatches: lists.mismatches,
     decodeRel: relError(xHat, refXHat),
     errorRel: relError(error, saeReference.reconstructionError(x, refXHat, tokens, c.dIn)),
     // A row with no latent on must decode to b_dec exactly.
@@ -207,7 +205,7 @@ async function kernelCaseInner(gpu: GPUDevice, c: KernelCase) {
     topIndexMismatches,
     topValueRel: relError(analysis.values, refTop.values),
     decodeRel: relError(xHat, refXHat),
-    nonzeroMismatches: await nonzeroMismatches(gpu, saeGpu, acts, c.tokens, c.dSae),
+    nonzeroMismatches: (await compareNonzero(gpu, saeGpu.nonzeroBuffers, acts, c.tokens, c.dSae)).mismatches,
     errorRel: relError(analysis.reconstructionError, refErr),
     steerRel: steerErr,
     nonzeroPerToken: Array.from({ length: Math.min(c.tokens, 3) }, (_, t) => acts.subarray(t * c.dSae, (t + 1) * c.dSae).filter((a) => a !== 0).length),

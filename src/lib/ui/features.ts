@@ -190,6 +190,12 @@ export function histogram(values: Iterable<number>, bins: number, max?: number):
   return { edges, counts };
 }
 
+/** Whether a latent is dense: its density in the dashboards' scan is at or above the catalogue's threshold. */
+export function isDenseLatent(catalogue: FeatureCatalogue | null, latent: number): boolean {
+  const entry = catalogue?.byId.get(latent);
+  return !!entry && entry.density >= catalogue!.denseThreshold;
+}
+
 /** A latent on the text with its specificity score and whether it is dense. */
 export interface RankedLatent extends LatentSummary {
   /** See `specificity`; NaN when the catalogue has no density or maximum for the latent. */
@@ -223,7 +229,7 @@ export function rankLatents(summaries: LatentSummary[], catalogue: FeatureCatalo
   const ranked: RankedLatent[] = summaries.map((s) => {
     const entry = catalogue?.byId.get(s.latent);
     const score = specificity(s, entry, catalogue?.scanTokens);
-    return { ...s, score, dense: !!entry && entry.density >= catalogue!.denseThreshold };
+    return { ...s, score, dense: isDenseLatent(catalogue, s.latent) };
   });
   const key = (r: RankedLatent) => (Number.isFinite(r.score) ? r.score : -Infinity);
   ranked.sort((a, b) => key(b) - key(a) || b.total - a.total || a.latent - b.latent);
